@@ -1,0 +1,71 @@
+/**
+ * The `jemda` command-line tool. Every file in ./commands/ exports a yargs CommandModule as
+ * `command`; they are registered in alphabetical order. Errors derived from JemdaError are
+ * printed as `jemda: error: <message>` with exit status 1; anything else is a bug and gets a
+ * stack trace (exit 2).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import yargs, { type CommandModule } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { JemdaError } from '../util/errors.ts';
+import { parseKaldiConfig } from './config-file.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+export async function loadCommands(): Promise<CommandModule[]> {
+  const dir = path.join(here, 'commands');
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')).sort();
+  const mods: CommandModule[] = [];
+  for (const f of files) {
+    const mod = (await import(pathToFileURL(path.join(dir, f)).href)) as { command?: CommandModule };
+    if (mod.command) mods.push(mod.command);
+  }
+  return mods;
+}
+
+export async function main(argv: string[] = hideBin(process.argv)): Promise<void> {
+  let app = yargs(argv)
+    .scriptName('jemda')
+    .usage('$0 <command> [options]\n\nAdapt a pretrained ONNX speech classifier to a new domain with a Joint Energy Model.')
+    .parserConfiguration({ 'camel-case-expansion': true })
+    .config('config', 'Kaldi-style config file: one --option=value per line', parseKaldiConfig)
+    .strict()
+    .demandCommand(1, 'give a command; see jemda --help')
+    .recommendCommands()
+    .version(readVersion())
+    .help('help')
+    .alias('help', 'h')
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .fail((msg, err) => {
+      if (err) throw err;
+      throw new UsageError(msg);
+    });
+  for (const c of await loadCommands()) app = app.command(c);
+  await app.parseAsync();
+}
+
+class UsageError extends Error {}
+
+function readVersion(): string {
+  const pkg = JSON.parse(fs.readFileSync(path.join(here, '../../package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export async function runCli(): Promise<void> {
+  try {
+    await main();
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`jemda: ${e.message}\nRun 'jemda --help' for usage.\n`);
+      process.exitCode = 1;
+    } else if (e instanceof JemdaError) {
+      process.stderr.write(`jemda: error: ${e.message}\n`);
+      process.exitCode = 1;
+    } else {
+      process.stderr.write(`jemda: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+      process.exitCode = 2;
+    }
+  }
+}

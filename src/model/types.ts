@@ -1,0 +1,47 @@
+/**
+ * Contracts between the model layer (src/model), the sampler (src/jem) and the trainer
+ * (src/adapt). Implementations: src/model/importer.ts (tfjs, differentiable, trainable) and
+ * src/model/grad-graph.ts + src/model/ort-runner.ts (onnxruntime: forward, and E(x) with ∂E/∂x).
+ */
+import type * as tf from '@tensorflow/tfjs';
+
+export type Trainable = 'all' | 'bn' | 'none';
+
+/** A differentiable tfjs function built from an ONNX graph. */
+export interface ImportedModel {
+  /** Names of graph input and the chosen logits tensor ("--logits" override or auto-detected). */
+  inputName: string;
+  logitsName: string;
+  /** How logitsName was chosen, for logs: e.g. "input of terminal Softmax node 'Softmax_19'". */
+  logitsReason: string;
+  /** All initializers as variables (trainable flag set according to `trainable`). */
+  variables: Map<string, tf.Variable>;
+  /** The subset that receives gradients. */
+  trainableVariables(): tf.Variable[];
+  /**
+   * Forward pass to the logits. training=true: BatchNorm uses batch statistics and (when
+   * updateStats) updates running statistics with the node's momentum; Dropout is active.
+   * training=false: running statistics, no dropout. Must be called inside tf.tidy or its result disposed.
+   */
+  logits(x: tf.Tensor, opts?: { training?: boolean; updateStats?: boolean }): tf.Tensor2D;
+  /** Any named tensor of the graph (for onnx-test: the graph outputs). */
+  run(x: tf.Tensor, outputs: string[], opts?: { training?: boolean; updateStats?: boolean }): tf.Tensor[];
+  /** Current weights and BatchNorm running stats as float arrays, keyed by initializer name. */
+  getWeights(): Map<string, Float32Array>;
+  setWeights(w: Map<string, Float32Array>): void;
+  dispose(): void;
+}
+
+/** E(x) and ∂E/∂x for a batch, computed in eval mode (BatchNorm running statistics). */
+export interface EnergyGrad {
+  /** Input shape of one example, e.g. [1, 98, 40]. */
+  exampleShape: number[];
+  /**
+   * x: batch × prod(exampleShape) float32. Returns energy per example (E = −logsumexp(logits), or
+   * −logits[y] when `classes` is given) and the gradient ∂E/∂x, same layout as x.
+   */
+  energyAndGrad(x: Float32Array, batch: number, classes?: Int32Array): Promise<{ energy: Float32Array; grad: Float32Array }>;
+  /** Make new weights visible (after a parameter update). */
+  setWeights(w: Map<string, Float32Array>): void;
+  dispose(): Promise<void> | void;
+}

@@ -1,0 +1,65 @@
+/**
+ * Atomic writes: write to a temp file in the same directory, fsync, rename. A process killed
+ * midway leaves at most a `*.tmp-<pid>-<n>` file, never a truncated output that a later stage
+ * would trust.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+let counter = 0;
+
+function tempName(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}-${counter++}`);
+}
+
+export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = tempName(file);
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+}
+
+export function writeJsonAtomic(file: string, value: unknown): void {
+  writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
+}
+
+/** Atomically replace a whole directory: build it in `dir.tmp-*`, then swap it in. */
+export function writeDirAtomic(dir: string, build: (tmpDir: string) => void): void {
+  const tmp = tempName(dir);
+  fs.rmSync(tmp, { recursive: true, force: true });
+  fs.mkdirSync(tmp, { recursive: true });
+  build(tmp);
+  const old = `${tmp}.old`;
+  if (fs.existsSync(dir)) fs.renameSync(dir, old);
+  fs.renameSync(tmp, dir);
+  fs.rmSync(old, { recursive: true, force: true });
+}
+
+/** A writer that appends lines to a temp file and renames it into place on commit(). */
+export class AtomicLineWriter {
+  private readonly tmp: string;
+  private readonly fd: number;
+  constructor(readonly file: string) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    this.tmp = tempName(file);
+    this.fd = fs.openSync(this.tmp, 'w');
+  }
+  write(line: string): void {
+    fs.writeSync(this.fd, line.endsWith('\n') ? line : line + '\n');
+  }
+  commit(): void {
+    fs.fsyncSync(this.fd);
+    fs.closeSync(this.fd);
+    fs.renameSync(this.tmp, this.file);
+  }
+  abort(): void {
+    fs.closeSync(this.fd);
+    fs.rmSync(this.tmp, { force: true });
+  }
+}
