@@ -4,7 +4,7 @@
  * with a=√5), BatchNorm scale 1, bias 0, running mean 0, running var 1, epsilon 1e-5, ONNX
  * momentum 0.9 (= PyTorch momentum 0.1).
  */
-import { onnx, floatTensor, setMetadata, type ModelProto, type NodeProto, type TensorProto } from '../onnx-io.ts';
+import { onnx, floatTensor, setMetadata, type AttributeProto, type ModelProto, type NodeProto, type TensorProto } from '../onnx-io.ts';
 import { FRONTEND_KEY, LABELS_KEY, type FrontEnd } from '../frontend.ts';
 import { Rng } from '../../util/rng.ts';
 import { ConfigError } from '../../util/errors.ts';
@@ -14,7 +14,7 @@ export const OPSET = 13;
 
 export type AttrValue = number | number[] | string;
 
-export function makeAttr(name: string, v: AttrValue, float = false): onnx.IAttributeProto {
+export function makeAttr(name: string, v: AttrValue, float = false): AttributeProto {
   if (typeof v === 'string') return { name, type: AT.STRING, s: new TextEncoder().encode(v) };
   if (Array.isArray(v)) return { name, type: AT.INTS, ints: v };
   return float ? { name, type: AT.FLOAT, f: v } : { name, type: AT.INT, i: v };
