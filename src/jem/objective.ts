@@ -1,0 +1,95 @@
+/**
+ * The JEM objective on a classifier's logits f(x):
+ *
+ *   L = xent · CE(f(x_src), y_src)
+ *     + ebm  · (mean E(x_tgt) − mean E(x_samples))      (maximum likelihood of p(x) on target data)
+ *     + l2   · mean(E(x_tgt)² ) + mean(E(x_samples)²)   (energy magnitude regulariser)
+ *     + pxy  · (mean E(x_src, y) − mean E(x̃, y))        (optional p(x|y) term, class-conditional samples x̃)
+ *
+ * E(x) = −logsumexp f(x), E(x, y) = −f(x)[y]. Lowering L lowers the data energy relative to the
+ * sample energy. The ebm weight follows a linear warmup then exponential decay (ebmWeightAt).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { energyTf } from './energy.ts';
+
+export type LogitsFn = (x: tf.Tensor, opts: { training: boolean; updateStats: boolean }) => tf.Tensor2D;
+
+export interface JemWeights {
+  xent: number;
+  ebm: number;
+  l2: number;
+  pxy: number;
+}
+
+export interface JemBatch {
+  source?: { x: tf.Tensor; y: tf.Tensor1D };
+  target?: tf.Tensor;
+  samples?: tf.Tensor;
+  /** p(x|y): class-conditional samples with their classes (compared with source data of the same y). */
+  pxy?: { x: tf.Tensor; y: tf.Tensor1D; samples: tf.Tensor; sampleY: tf.Tensor1D };
+}
+
+export interface JemParts {
+  loss: tf.Scalar;
+  xent: tf.Scalar;
+  ebm: tf.Scalar;
+  l2: tf.Scalar;
+  pxy: tf.Scalar;
+  eData: tf.Scalar;
+  eSamples: tf.Scalar;
+}
+
+/**
+ * Builds the loss (call inside tf.variableGrads / tf.tidy). `training` selects BatchNorm batch
+ * statistics; running statistics are updated only on the target-data pass (updateStats).
+ */
+export function jemLoss(f: LogitsFn, b: JemBatch, w: JemWeights, training: boolean): JemParts {
+  const zero = tf.scalar(0);
+  let loss: tf.Scalar = zero;
+  let xent: tf.Scalar = zero;
+  let ebm: tf.Scalar = zero;
+  let l2: tf.Scalar = zero;
+  let pxy: tf.Scalar = zero;
+  let eData: tf.Scalar = zero;
+  let eSamples: tf.Scalar = zero;
+  if (b.source && w.xent > 0) {
+    const logits = f(b.source.x, { training, updateStats: false });
+    xent = crossEntropy(logits, b.source.y);
+    loss = tf.add(loss, tf.mul(w.xent, xent));
+  }
+  if (b.target && b.samples && (w.ebm > 0 || w.l2 > 0)) {
+    const ed = energyTf(f(b.target, { training, updateStats: training }));
+    const es = energyTf(f(b.samples, { training, updateStats: false }));
+    eData = tf.mean(ed);
+    eSamples = tf.mean(es);
+    ebm = tf.sub(eData, eSamples);
+    l2 = tf.add(tf.mean(tf.square(ed)), tf.mean(tf.square(es)));
+    loss = tf.add(loss, tf.add(tf.mul(w.ebm, ebm), tf.mul(w.l2, l2)));
+  }
+  if (b.pxy && w.pxy > 0) {
+    const ed = energyTf(f(b.pxy.x, { training, updateStats: false }), b.pxy.y);
+    const es = energyTf(f(b.pxy.samples, { training, updateStats: false }), b.pxy.sampleY);
+    pxy = tf.sub(tf.mean(ed), tf.mean(es));
+    loss = tf.add(loss, tf.mul(w.pxy, pxy));
+  }
+  return { loss, xent, ebm, l2, pxy, eData, eSamples };
+}
+
+/** Mean cross-entropy of logits [B, C] against int labels [B]. */
+export function crossEntropy(logits: tf.Tensor2D, y: tf.Tensor1D): tf.Scalar {
+  const logp = tf.logSoftmax(logits);
+  const oneHot = tf.oneHot(y.toInt(), logits.shape[1]).toFloat();
+  return tf.neg(tf.mean(tf.sum(tf.mul(logp, oneHot), 1))) as tf.Scalar;
+}
+
+/** Mean prediction entropy of logits [B, C] (TENT). */
+export function predictionEntropy(logits: tf.Tensor2D): tf.Scalar {
+  const logp = tf.logSoftmax(logits);
+  return tf.neg(tf.mean(tf.sum(tf.mul(tf.exp(logp), logp), 1))) as tf.Scalar;
+}
+
+/** ebm weight at update `step` (0-based): linear warmup over `warmup` updates, then w·exp(−decay·(step − warmup)). */
+export function ebmWeightAt(step: number, s: { weight: number; warmup: number; decay: number }): number {
+  if (s.warmup > 0 && step < s.warmup) return (s.weight * step) / s.warmup;
+  return s.weight * Math.exp(-s.decay * (step - Math.max(0, s.warmup)));
+}
