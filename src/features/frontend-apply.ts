@@ -1,0 +1,53 @@
+/**
+ * One utterance → the model input described by a FrontEnd (src/model/frontend.ts): features
+ * with fe.options, CMVN per fe.cmvn, fitToFrames, then the layout transposition. The returned
+ * shape has no batch axis: B1TF → [1, T, F], BFT → [F, T], BTF → [T, F].
+ */
+import type { FrontEnd } from '../model/frontend.ts';
+import { MismatchError } from '../util/errors.ts';
+import { applyMeanStd, perUttCmvn } from './cmvn.ts';
+import { computeFeatures } from './extract.ts';
+import { fitToFrames } from './fit-frames.ts';
+import type { Matrix } from './matrix.ts';
+
+export interface ModelInput {
+  data: Float32Array;
+  shape: number[];
+}
+
+/** Features of `samples` (Float32 in [-1, 1] at fe.sampleRate) as the model input. */
+export function frontEndInput(fe: FrontEnd, samples: Float32Array): ModelInput {
+  const opts: Record<string, unknown> = { ...fe.options };
+  if (opts['sample-frequency'] === undefined) opts['sample-frequency'] = fe.sampleRate;
+  else if (Number(opts['sample-frequency']) !== fe.sampleRate)
+    throw new MismatchError(`front end: options sample-frequency ${String(opts['sample-frequency'])} differs from sampleRate ${fe.sampleRate}`);
+  return frontEndInputFromFeats(fe, computeFeatures(fe.featureType, samples, opts));
+}
+
+/** The model input from precomputed features (frames × featDim). */
+export function frontEndInputFromFeats(fe: FrontEnd, feats: Matrix): ModelInput {
+  if (feats.cols !== fe.featDim) throw new MismatchError(`front end expects ${fe.featDim}-dim ${fe.featureType} features, got ${feats.cols}`);
+  let m = feats;
+  if (fe.cmvn === 'per-utt') m = perUttCmvn(m, fe.cmvnNormVars);
+  else if (fe.cmvn === 'global') {
+    if (!fe.cmvnMean || fe.cmvnMean.length !== fe.featDim) throw new MismatchError(`front end: global CMVN needs cmvnMean of length ${fe.featDim}`);
+    if (fe.cmvnNormVars && (!fe.cmvnStd || fe.cmvnStd.length !== fe.featDim))
+      throw new MismatchError(`front end: global CMVN with variance needs cmvnStd of length ${fe.featDim}`);
+    m = applyMeanStd(m, fe.cmvnMean, fe.cmvnNormVars ? (fe.cmvnStd as number[]) : null);
+  }
+  if (fe.numFrames !== null && fe.numFrames !== undefined) m = fitToFrames(m, fe.numFrames, fe.padMode ?? 'zero');
+  const T = m.rows, F = m.cols;
+  switch (fe.layout) {
+    case 'B1TF':
+      return { data: m.data, shape: [1, T, F] };
+    case 'BTF':
+      return { data: m.data, shape: [T, F] };
+    case 'BFT': {
+      const out = new Float32Array(T * F);
+      for (let t = 0; t < T; t++) for (let f = 0; f < F; f++) out[f * T + t] = m.data[t * F + f];
+      return { data: out, shape: [F, T] };
+    }
+    default:
+      throw new MismatchError(`front end: unknown layout '${String(fe.layout)}'`);
+  }
+}
