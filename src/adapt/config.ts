@@ -1,0 +1,208 @@
+/**
+ * Adaptation settings: one flat record so every field is also a kebab-case CLI option
+ * (`sgldStepSize` ↔ `--sgld-step-size`) and a line of a Kaldi-style `--config` file.
+ */
+import { ConfigError } from '../util/errors.ts';
+import type { SgldOptions } from '../jem/sampler.ts';
+
+export const METHODS = ['jem', 'adabn', 'tent', 'pseudo-label', 'supervised', 'source-only'] as const;
+export type Method = (typeof METHODS)[number];
+
+export interface AdaptConfig {
+  /** Parameter updates (for adabn: forward passes over target batches). */
+  steps: number;
+  batchSize: number;
+  lr: number;
+  /** Decoupled (AdamW) weight decay. */
+  weightDecay: number;
+  /** Global gradient-norm clipping of the parameter update (0 = off). */
+  gradClip: number;
+  beta1: number;
+  beta2: number;
+  /** Which parameters learn: 'auto' = BN affine for tent, all for the others. */
+  trainable: 'auto' | 'all' | 'bn';
+  /** BatchNorm during the update forward passes: 'train' (batch stats; running stats follow target data) or 'eval'. */
+  bnMode: 'train' | 'eval';
+  checkpointEvery: number;
+  keepCheckpoints: number;
+  /** Average the weights of the last K checkpoints at the end (1 = off). */
+  averageLast: number;
+  /** Divergence guard: |loss| or |energy| above these, or non-finite → restore and reseed. */
+  maxAbsLoss: number;
+  maxAbsEnergy: number;
+  maxFailures: number;
+  // --- JEM objective
+  xentWeight: number;
+  ebmWeight: number;
+  l2Weight: number;
+  pxyWeight: number;
+  ebmWarmup: number;
+  ebmDecay: number;
+  /** Gaussian noise added to target inputs before the energy (JEM's data sigma). */
+  dataNoise: number;
+  // --- SGLD
+  sgldStepSize: number;
+  /** Noise std, or the string 'langevin' for sqrt(2·step). */
+  sgldNoise: number | 'langevin';
+  sgldSteps: number;
+  /** Adaptive stopping threshold (relative energy gap); 0 = fixed number of steps. */
+  sgldThreshold: number;
+  sgldMaxSteps: number;
+  sgldClip: number;
+  sgldClipMode: 'per-sample' | 'batch';
+  sgldReplayCorrection: number;
+  sgldNoiseReplayCorrection: boolean;
+  sgldWeightDecay: number;
+  sgldOptimizer: 'sgd' | 'adam' | 'accelerated';
+  sgldBatchSize: number;
+  // --- replay buffer
+  bufferSize: number;
+  bufferReinit: number;
+  bufferInit: 'uniform' | 'class-gaussian';
+  bufferInitK: number;
+  bufferInitRank: number;
+  /** Data for σ of the uniform init: 'target' or 'source'. */
+  bufferInitFrom: 'target' | 'source';
+  /** Interpolation of fresh chains with real target data: m ~ U(0, mix), mix annealed linearly to 0 over bufferMixSteps. */
+  bufferMix: number;
+  bufferMixSteps: number;
+  bufferClassPartitioned: boolean;
+  // --- baselines
+  pseudoThreshold: number;
+  adabnPasses: number;
+}
+
+export const defaultAdaptConfig: AdaptConfig = {
+  steps: 300,
+  batchSize: 32,
+  lr: 1e-4,
+  weightDecay: 0,
+  gradClip: 5,
+  beta1: 0.9,
+  beta2: 0.999,
+  trainable: 'auto',
+  bnMode: 'train',
+  checkpointEvery: 50,
+  keepCheckpoints: 5,
+  averageLast: 1,
+  maxAbsLoss: 1e6,
+  maxAbsEnergy: 1e6,
+  maxFailures: 3,
+  xentWeight: 1,
+  ebmWeight: 1,
+  l2Weight: 0.1,
+  pxyWeight: 0,
+  ebmWarmup: 0,
+  ebmDecay: 0,
+  dataNoise: 0,
+  sgldStepSize: 1,
+  sgldNoise: 0.01,
+  sgldSteps: 20,
+  sgldThreshold: 0,
+  sgldMaxSteps: 100,
+  sgldClip: 0,
+  sgldClipMode: 'per-sample',
+  sgldReplayCorrection: 0,
+  sgldNoiseReplayCorrection: false,
+  sgldWeightDecay: 0,
+  sgldOptimizer: 'sgd',
+  sgldBatchSize: 32,
+  bufferSize: 2000,
+  bufferReinit: 0.05,
+  bufferInit: 'uniform',
+  bufferInitK: 3,
+  bufferInitRank: 0,
+  bufferInitFrom: 'target',
+  bufferMix: 0,
+  bufferMixSteps: 0,
+  bufferClassPartitioned: false,
+  pseudoThreshold: 0.9,
+  adabnPasses: 2,
+};
+
+/** Option descriptions for the CLI (kebab-case names derived from the keys). */
+export const configHelp: Record<keyof AdaptConfig, string> = {
+  steps: 'parameter updates',
+  batchSize: 'examples per batch (source and target)',
+  lr: 'Adam learning rate',
+  weightDecay: 'decoupled weight decay',
+  gradClip: 'clip the global gradient norm (0 = off)',
+  beta1: 'Adam beta1',
+  beta2: 'Adam beta2',
+  trainable: 'auto | all | bn (auto: bn for tent, all otherwise)',
+  bnMode: 'BatchNorm in update passes: train | eval',
+  checkpointEvery: 'write a checkpoint every N steps',
+  keepCheckpoints: 'checkpoints kept on disk',
+  averageLast: 'average the weights of the last K checkpoints',
+  maxAbsLoss: 'divergence guard: largest |loss|',
+  maxAbsEnergy: 'divergence guard: largest |energy|',
+  maxFailures: 'divergence guard: restores before giving up',
+  xentWeight: 'JEM: weight of the source cross-entropy',
+  ebmWeight: 'JEM: weight of the energy term',
+  l2Weight: 'JEM: weight of the E² regulariser',
+  pxyWeight: 'JEM: weight of the p(x|y) term (class-conditional samples)',
+  ebmWarmup: 'JEM: linear warmup of the ebm weight (steps)',
+  ebmDecay: 'JEM: exponential decay rate of the ebm weight per step',
+  dataNoise: 'JEM: std of Gaussian noise added to target inputs',
+  sgldStepSize: 'SGLD step size',
+  sgldNoise: "SGLD noise std, or 'langevin' for sqrt(2·step)",
+  sgldSteps: 'SGLD steps (minimum steps when adaptive)',
+  sgldThreshold: 'adaptive SGLD: relative energy gap to stop at (0 = fixed steps)',
+  sgldMaxSteps: 'adaptive SGLD: most steps',
+  sgldClip: 'per-sample SGLD gradient-norm clip (0 = off)',
+  sgldClipMode: 'per-sample | batch',
+  sgldReplayCorrection: 'replay correction exponent c: step / chain_steps^c',
+  sgldNoiseReplayCorrection: 'divide SGLD noise by chain_steps^c too',
+  sgldWeightDecay: 'SGLD: pull samples towards 0 (adds wd·x to the gradient)',
+  sgldOptimizer: 'sgd | adam | accelerated',
+  sgldBatchSize: 'SGLD chains per update',
+  bufferSize: 'replay buffer slots',
+  bufferReinit: 'probability of re-initialising a drawn chain',
+  bufferInit: 'uniform | class-gaussian',
+  bufferInitK: 'uniform init half-width in feature stds',
+  bufferInitRank: 'class-gaussian: low-rank covariance rank (0 = diagonal)',
+  bufferInitFrom: 'uniform init statistics from target | source',
+  bufferMix: 'interpolate fresh chains with target data: largest mixing weight',
+  bufferMixSteps: 'anneal the mixing weight to 0 over this many steps',
+  bufferClassPartitioned: 'split the buffer by class (needed for p(x|y))',
+  pseudoThreshold: 'pseudo-label: confidence threshold',
+  adabnPasses: 'adabn: passes over the target data',
+};
+
+export function resolveConfig(c: Partial<AdaptConfig>): AdaptConfig {
+  const r: AdaptConfig = { ...defaultAdaptConfig };
+  for (const [k, v] of Object.entries(c)) {
+    if (v === undefined) continue;
+    if (!(k in defaultAdaptConfig)) throw new ConfigError(`unknown adaptation option '${k}'`);
+    (r as unknown as Record<string, unknown>)[k] = v;
+  }
+  if (typeof r.sgldNoise === 'string' && r.sgldNoise !== 'langevin') {
+    const n = Number(r.sgldNoise);
+    if (!Number.isFinite(n)) throw new ConfigError(`--sgld-noise must be a number or 'langevin' (got '${r.sgldNoise}')`);
+    r.sgldNoise = n;
+  }
+  for (const k of ['steps', 'batchSize', 'checkpointEvery', 'bufferSize', 'sgldBatchSize', 'averageLast', 'keepCheckpoints'] as const) {
+    if (!Number.isInteger(r[k]) || r[k] < (k === 'steps' ? 0 : 1)) throw new ConfigError(`--${kebab(k)} must be a positive integer (got ${r[k]})`);
+  }
+  if (!(r.lr >= 0)) throw new ConfigError(`--lr must be >= 0 (got ${r.lr})`);
+  return r;
+}
+
+export function sgldOptionsFromConfig(c: AdaptConfig): Partial<SgldOptions> {
+  return {
+    stepSize: c.sgldStepSize,
+    noise: c.sgldNoise,
+    steps: c.sgldSteps,
+    adaptive: c.sgldThreshold > 0 ? { threshold: c.sgldThreshold, maxSteps: c.sgldMaxSteps } : null,
+    clip: c.sgldClip,
+    clipMode: c.sgldClipMode,
+    replayCorrection: c.sgldReplayCorrection,
+    noiseReplayCorrection: c.sgldNoiseReplayCorrection,
+    weightDecay: c.sgldWeightDecay,
+    optimizer: c.sgldOptimizer,
+  };
+}
+
+export function kebab(k: string): string {
+  return k.replace(/[A-Z]/g, (m) => '-' + m.toLowerCase());
+}

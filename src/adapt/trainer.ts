@@ -1,0 +1,383 @@
+/**
+ * The one adaptation trainer for every method (jem, adabn, tent, pseudo-label, supervised,
+ * source-only): a deterministic step loop with checkpoints, resume, a divergence guard,
+ * checkpoint averaging, metrics.jsonl and a progress bar.
+ *
+ * Determinism: batch order is a function of (seed generation, stream, epoch, position); SGLD noise
+ * comes from a sampler Rng and buffer draws from the buffer's own Rng, both saved in checkpoints
+ * with the Adam state and all weights (BatchNorm statistics included). A run resumed from step-N
+ * therefore continues exactly as the uninterrupted run would.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import type { EnergyGrad, ImportedModel } from '../model/types.ts';
+import { ConfigError, DivergenceError } from '../util/errors.ts';
+import { log, warn } from '../util/log.ts';
+import { progress } from '../util/progress.ts';
+import { Rng, hashString } from '../util/rng.ts';
+import { writeDirAtomic, writeFileAtomic } from '../util/atomic.ts';
+import { ReplayBuffer } from '../jem/replay-buffer.ts';
+import { fitClassGaussians, fitUniformInit, type InitDistribution } from '../jem/buffer-init.ts';
+import { sgldOptions, sgldSample, type SgldOptions } from '../jem/sampler.ts';
+import { crossEntropy, ebmWeightAt, jemLoss, predictionEntropy } from '../jem/objective.ts';
+import { energyTf } from '../jem/energy.ts';
+import { sgldOptionsFromConfig, type AdaptConfig, type Method } from './config.ts';
+import { Adam } from './optimizer.ts';
+import { averageWeights, checkpointDir, listCheckpoints, loadCheckpoint, pruneCheckpoints, saveCheckpoint, writeArrays, type TrainState } from './checkpoint.ts';
+import { batchIndices, gatherRows, generationSeed } from './data-order.ts';
+import type { LabeledSet, UnlabeledSet } from './types.ts';
+
+export interface TrainerOptions {
+  method: Method;
+  model: ImportedModel;
+  /** SGLD backend (jem only). */
+  energyGrad: EnergyGrad | null;
+  /** True when energyGrad evaluates `model` itself (tfjs backend): no weight copies needed. */
+  samplerSharesModel: boolean;
+  exampleShape: number[];
+  numClasses: number;
+  source: LabeledSet | null;
+  target: UnlabeledSet;
+  /** Target labels: ONLY for the `supervised` oracle. */
+  oracleTarget?: LabeledSet;
+  config: AdaptConfig;
+  expDir: string;
+  seed: number;
+  resume: boolean;
+  /** Polled before each step (SIGINT/SIGTERM): write a checkpoint and return. */
+  shouldStop?: () => boolean;
+}
+
+export interface TrainerResult {
+  weights: Map<string, Float32Array>;
+  steps: number;
+  interrupted: boolean;
+  failures: number;
+  averagedOver: number[];
+  pseudoLabelCount?: number;
+}
+
+interface StepOutcome {
+  ok: boolean;
+  reason?: string;
+  metrics: Record<string, number>;
+}
+
+export function totalSteps(method: Method, cfg: AdaptConfig, nTarget: number): number {
+  if (method === 'source-only') return 0;
+  if (method === 'adabn') return cfg.adabnPasses * Math.max(1, Math.ceil(nTarget / cfg.batchSize));
+  return cfg.steps;
+}
+
+export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
+  const cfg = o.config;
+  const { model, method } = o;
+  const dim = o.exampleShape.reduce((a, b) => a * b, 1);
+  if (o.target.x.length !== o.target.n * dim) throw new ConfigError(`target data: ${o.target.x.length} values are not ${o.target.n} × ${dim}`);
+  if (method === 'supervised' && !o.oracleTarget) throw new ConfigError('method supervised needs labeled target data');
+  if (method === 'jem' && !o.energyGrad) throw new ConfigError('method jem needs an SGLD backend (EnergyGrad)');
+  const needsSource = method === 'jem' && cfg.xentWeight > 0;
+  if (needsSource && !o.source) throw new ConfigError('method jem with --xent-weight > 0 needs labeled source data (--source)');
+
+  // Trainable variables by initializer name.
+  const nameOf = new Map<string, string>();
+  for (const [k, v] of model.variables) nameOf.set(v.name, k);
+  const trainVars = new Map<string, tf.Variable>();
+  for (const v of model.trainableVariables()) trainVars.set(nameOf.get(v.name) ?? v.name, v);
+  const shapes = new Map<string, number[]>([...trainVars].map(([k, v]) => [k, v.shape]));
+  const gradMethod = method === 'jem' || method === 'tent' || method === 'pseudo-label' || method === 'supervised';
+  if (gradMethod && trainVars.size === 0) throw new ConfigError(`method ${method}: the model has no trainable parameters`);
+
+  const adam = new Adam({ lr: cfg.lr, beta1: cfg.beta1, beta2: cfg.beta2, eps: 1e-8, weightDecay: cfg.weightDecay, clipNorm: cfg.gradClip });
+  const training = cfg.bnMode === 'train';
+  const total = totalSteps(method, cfg, o.target.n);
+
+  // Pseudo-labels come from the SOURCE model (the weights before any update), so recomputing
+  // them on resume gives the same set.
+  let pseudo: LabeledSet | null = null;
+  if (method === 'pseudo-label') pseudo = pseudoLabels(model, o.target, o.exampleShape, cfg.pseudoThreshold, cfg.batchSize);
+
+  let buffer: ReplayBuffer | null = null;
+  const sgldOpts: SgldOptions | null = method === 'jem' ? sgldOptions(sgldOptionsFromConfig(cfg)) : null;
+  if (method === 'jem') {
+    const init = bufferInit(cfg, o, dim);
+    buffer = new ReplayBuffer(
+      { size: cfg.bufferSize, dim, reinitProb: cfg.bufferReinit, init, classPartitioned: cfg.bufferClassPartitioned, numClasses: o.numClasses },
+      hashString(`${o.seed}:buffer`),
+    );
+  }
+  let samplerRng = new Rng(hashString(`${o.seed}:sgld`));
+  let state: TrainState = { step: 0, seed: o.seed, generation: 0, failures: 0, samplerRng: samplerRng.getState(), method };
+
+  let failures = 0;
+  const metricsFile = path.join(o.expDir, 'metrics.jsonl');
+  fs.mkdirSync(o.expDir, { recursive: true });
+  const existing = listCheckpoints(o.expDir);
+  const restore = (dir: string): void => {
+    const ck = loadCheckpoint(dir);
+    model.setWeights(ck.weights);
+    if (ck.optimizer) adam.setState(ck.optimizer, shapes);
+    else adam.setState({ t: 0, m: new Map(), v: new Map() }, shapes);
+    if (ck.buffer) buffer = ck.buffer;
+    samplerRng = new Rng(0);
+    samplerRng.setState(ck.state.samplerRng);
+    state = { ...ck.state };
+  };
+  if (o.resume && existing.length > 0) {
+    const last = existing[existing.length - 1];
+    if (JSON.parse(fs.readFileSync(path.join(checkpointDir(o.expDir, last), 'state.json'), 'utf8')).method !== method) {
+      throw new ConfigError(`${checkpointDir(o.expDir, last)} was written by another method; use a new EXPDIR`);
+    }
+    restore(checkpointDir(o.expDir, last));
+    log(`resuming ${method} from ${checkpointDir(o.expDir, last)} (step ${state.step}/${total})`);
+    truncateMetrics(metricsFile, state.step);
+  } else {
+    if (o.resume) log(`no checkpoint in ${o.expDir}; starting from step 0`);
+    fs.rmSync(path.join(o.expDir, 'checkpoints'), { recursive: true, force: true });
+    writeFileAtomic(metricsFile, '');
+    save();
+  }
+  if (o.energyGrad && !o.samplerSharesModel) o.energyGrad.setWeights(model.getWeights());
+  failures = state.failures;
+
+  function save(): void {
+    state.samplerRng = samplerRng.getState();
+    state.failures = failures;
+    saveCheckpoint(o.expDir, { state: { ...state }, weights: model.getWeights(), optimizer: gradMethod ? adam.getState() : null, buffer });
+    pruneCheckpoints(o.expDir, Math.max(cfg.keepCheckpoints, cfg.averageLast, 1));
+  }
+
+  const bar = progress(`adapt ${method}`, Math.max(0, total - state.step));
+  let interrupted = false;
+  try {
+    while (state.step < total) {
+      if (o.shouldStop?.()) {
+        save();
+        log(`interrupted: checkpoint written at step ${state.step} (${checkpointDir(o.expDir, state.step)}); continue with --resume`);
+        interrupted = true;
+        break;
+      }
+      const t0 = Date.now();
+      const seed = generationSeed(o.seed, state.generation);
+      let out: StepOutcome;
+      if (method === 'jem') out = await jemStep(state.step, seed);
+      else if (method === 'adabn') out = adabnStep(state.step);
+      else out = gradStep(state.step, seed);
+      if (!out.ok) {
+        failures++;
+        const ckSteps = listCheckpoints(o.expDir);
+        const from = ckSteps[ckSteps.length - 1];
+        const event = { event: 'divergence', step: state.step, reason: out.reason, failure: failures, restoredFrom: from };
+        fs.appendFileSync(metricsFile, JSON.stringify(event) + '\n');
+        if (failures >= cfg.maxFailures) {
+          throw new DivergenceError(
+            `adaptation diverged ${failures} times (last at step ${state.step}: ${out.reason}); lower the learning rate or the SGLD step size, or add --sgld-clip / --l2-weight`,
+          );
+        }
+        restore(checkpointDir(o.expDir, from));
+        state.generation = Math.max(state.generation, failures);
+        const newSeed = generationSeed(o.seed, state.generation);
+        samplerRng = new Rng(hashString(`${newSeed}:sgld`));
+        if (buffer) buffer.rng.setState(new Rng(hashString(`${newSeed}:buffer`)).getState());
+        if (o.energyGrad && !o.samplerSharesModel) o.energyGrad.setWeights(model.getWeights());
+        warn(`divergence at step ${event.step} (${out.reason}); restored step-${from}, retry ${failures}/${cfg.maxFailures - 1} with seed ${newSeed}`);
+        continue;
+      }
+      state.step++;
+      if (o.energyGrad && !o.samplerSharesModel && method === 'jem') o.energyGrad.setWeights(model.getWeights());
+      const line: Record<string, unknown> = { step: state.step, method, ...out.metrics, seconds: (Date.now() - t0) / 1000 };
+      const atCheckpoint = state.step % cfg.checkpointEvery === 0 || state.step === total;
+      if (buffer && atCheckpoint) line.buffer = buffer.stats();
+      fs.appendFileSync(metricsFile, JSON.stringify(line) + '\n');
+      if (atCheckpoint) save();
+      bar.tick(1, out.metrics.loss !== undefined ? { loss: out.metrics.loss.toFixed(4) } : undefined);
+    }
+  } finally {
+    bar.stop();
+  }
+  let weights = model.getWeights();
+  const averagedOver: number[] = [];
+  if (!interrupted && cfg.averageLast > 1 && total > 0) {
+    const steps = listCheckpoints(o.expDir).filter((s) => s > 0).slice(-cfg.averageLast);
+    if (steps.length > 1) {
+      weights = averageWeights(steps.map((s) => loadCheckpoint(checkpointDir(o.expDir, s)).weights));
+      averagedOver.push(...steps);
+      log(`averaged the weights of checkpoints ${steps.join(', ')}`);
+    }
+  }
+  if (!interrupted) writeDirAtomic(path.join(o.expDir, 'final'), (tmp) => writeArrays(tmp, 'weights', weights));
+  adam.dispose();
+  return { weights, steps: state.step, interrupted, failures, averagedOver, pseudoLabelCount: pseudo?.n };
+
+  // ---- steps ---------------------------------------------------------------------------------
+
+  function tensor(x: Float32Array, n: number): tf.Tensor {
+    return tf.tensor(x, [n, ...o.exampleShape]);
+  }
+
+  function applyGrads(lossFn: () => { loss: tf.Scalar; parts: Record<string, tf.Scalar> }): { loss: number; parts: Record<string, number>; gradNorm: number } {
+    const parts: Record<string, number> = {};
+    const { value, grads } = tf.variableGrads(() => {
+      const r = lossFn();
+      for (const [k, t] of Object.entries(r.parts)) parts[k] = t.dataSync()[0];
+      return r.loss;
+    }, [...trainVars.values()]);
+    const loss = value.dataSync()[0];
+    value.dispose();
+    const named = new Map<string, tf.Tensor>();
+    for (const [k, v] of trainVars) if (grads[v.name]) named.set(k, grads[v.name]);
+    let gradNorm = NaN;
+    if (Number.isFinite(loss) && Math.abs(loss) <= cfg.maxAbsLoss && Object.values(parts).every(Number.isFinite)) gradNorm = adam.step(trainVars, named, cfg.lr);
+    for (const g of Object.values(grads)) g.dispose();
+    return { loss, parts, gradNorm };
+  }
+
+  function verdict(metrics: Record<string, number>, energies: number[]): StepOutcome {
+    const bad = (k: string, v: number): StepOutcome => ({ ok: false, reason: `${k} = ${v}`, metrics });
+    if (!Number.isFinite(metrics.loss)) return bad('loss', metrics.loss);
+    if (Math.abs(metrics.loss) > cfg.maxAbsLoss) return bad('|loss|', metrics.loss);
+    for (const e of energies) if (!Number.isFinite(e) || Math.abs(e) > cfg.maxAbsEnergy) return bad('energy', e);
+    if (!Number.isFinite(metrics.gradNorm)) return bad('gradient norm', metrics.gradNorm);
+    return { ok: true, metrics };
+  }
+
+  async function jemStep(step: number, seed: number): Promise<StepOutcome> {
+    const eg = o.energyGrad as EnergyGrad;
+    const buf = buffer as ReplayBuffer;
+    const B = cfg.batchSize;
+    const xt = gatherRows(o.target.x, dim, batchIndices(o.target.n, B, step, seed, 'target'));
+    if (cfg.dataNoise > 0) for (let i = 0; i < xt.length; i++) xt[i] += cfg.dataNoise * samplerRng.normal();
+    const dataEnergy = tf.tidy(() => energyTf(model.logits(tensor(xt, B), { training: false })).mean().dataSync()[0]);
+    const mix = cfg.bufferMixSteps > 0 ? cfg.bufferMix * Math.max(0, 1 - step / cfg.bufferMixSteps) : cfg.bufferMix;
+    const draw = buf.draw(cfg.sgldBatchSize, { real: xt, mix });
+    const sg = await sgldSample(eg, draw.x, cfg.sgldBatchSize, sgldOpts as SgldOptions, samplerRng, { chainSteps: draw.chainSteps, dataEnergy });
+    buf.update(draw.slots, sg.x, sg.chainSteps);
+    let src: { x: Float32Array; y: Int32Array } | null = null;
+    if (o.source && (cfg.xentWeight > 0 || cfg.pxyWeight > 0)) {
+      const idx = batchIndices(o.source.n, B, step, seed, 'source');
+      src = { x: gatherRows(o.source.x, dim, idx), y: Int32Array.from(idx, (i) => o.source!.y[i]) };
+    }
+    let pxy: { x: Float32Array; y: Int32Array; samples: Float32Array } | null = null;
+    let pxySteps = 0;
+    if (src && cfg.pxyWeight > 0) {
+      const d2 = buf.draw(B, { classes: src.y, real: src.x, mix });
+      const s2 = await sgldSample(eg, d2.x, B, sgldOpts as SgldOptions, samplerRng, { chainSteps: d2.chainSteps, classes: src.y, dataEnergy: undefined });
+      buf.update(d2.slots, s2.x, s2.chainSteps);
+      pxy = { x: src.x, y: src.y, samples: s2.x };
+      pxySteps = s2.steps;
+    }
+    const ebmW = ebmWeightAt(step, { weight: cfg.ebmWeight, warmup: cfg.ebmWarmup, decay: cfg.ebmDecay });
+    const r = applyGrads(() => {
+      const p = jemLoss(
+        (x, opts) => model.logits(x, opts),
+        {
+          source: src ? { x: tensor(src.x, B), y: tf.tensor1d(src.y, 'int32') } : undefined,
+          target: tensor(xt, B),
+          samples: tensor(sg.x, cfg.sgldBatchSize),
+          pxy: pxy ? { x: tensor(pxy.x, B), y: tf.tensor1d(pxy.y, 'int32'), samples: tensor(pxy.samples, B), sampleY: tf.tensor1d(pxy.y, 'int32') } : undefined,
+        },
+        { xent: cfg.xentWeight, ebm: ebmW, l2: cfg.l2Weight, pxy: cfg.pxyWeight },
+        training,
+      );
+      return { loss: p.loss, parts: { xent: p.xent, ebm: p.ebm, l2: p.l2, pxy: p.pxy, eData: p.eData, eSamples: p.eSamples } };
+    });
+    const sampleEnergy = sg.energyTrace[sg.energyTrace.length - 1];
+    const metrics: Record<string, number> = {
+      loss: r.loss,
+      ...r.parts,
+      ebmWeight: ebmW,
+      dataEnergyEval: dataEnergy,
+      sampleEnergyEval: sampleEnergy,
+      sampleEnergyStart: sg.energyTrace[0],
+      sgldSteps: sg.steps,
+      sgldGradNorm: sg.gradNorm,
+      sgldClipped: sg.clippedFraction,
+      pxySgldSteps: pxySteps,
+      reinitDrawn: draw.reinit.reduce((a, b) => a + b, 0),
+      gradNorm: r.gradNorm,
+    };
+    return verdict(metrics, [dataEnergy, sampleEnergy, r.parts.eData, r.parts.eSamples]);
+  }
+
+  function gradStep(step: number, seed: number): StepOutcome {
+    const B = cfg.batchSize;
+    let lossFn: () => { loss: tf.Scalar; parts: Record<string, tf.Scalar> };
+    if (method === 'tent') {
+      const xt = gatherRows(o.target.x, dim, batchIndices(o.target.n, B, step, seed, 'target'));
+      lossFn = () => {
+        const ent = predictionEntropy(model.logits(tensor(xt, B), { training, updateStats: training }));
+        return { loss: ent, parts: { entropy: ent } };
+      };
+    } else {
+      const set = method === 'supervised' ? (o.oracleTarget as LabeledSet) : (pseudo as LabeledSet);
+      if (set.n === 0) return { ok: true, metrics: { loss: 0, gradNorm: 0 } };
+      const idx = batchIndices(set.n, B, step, seed, method);
+      const x = gatherRows(set.x, dim, idx);
+      const y = Int32Array.from(idx, (i) => set.y[i]);
+      lossFn = () => {
+        const ce = crossEntropy(model.logits(tensor(x, B), { training, updateStats: training }), tf.tensor1d(y, 'int32'));
+        return { loss: ce, parts: { xent: ce } };
+      };
+    }
+    const r = applyGrads(lossFn);
+    return verdict({ loss: r.loss, ...r.parts, gradNorm: r.gradNorm }, []);
+  }
+
+  function adabnStep(step: number): StepOutcome {
+    const B = cfg.batchSize;
+    const perPass = Math.max(1, Math.ceil(o.target.n / B));
+    const pos = step % perPass;
+    const idx = Array.from({ length: Math.min(B, o.target.n - pos * B) }, (_, i) => pos * B + i);
+    const x = gatherRows(o.target.x, dim, idx);
+    tf.tidy(() => {
+      model.logits(tensor(x, idx.length), { training: true, updateStats: true });
+    });
+    return { ok: true, metrics: { batch: idx.length } };
+  }
+}
+
+function bufferInit(cfg: AdaptConfig, o: TrainerOptions, dim: number): InitDistribution {
+  if (cfg.bufferInit === 'class-gaussian') {
+    if (!o.source) throw new ConfigError('--buffer-init class-gaussian needs labeled source data');
+    return fitClassGaussians(o.source.x, o.source.y, dim, o.numClasses, cfg.bufferInitRank, new Rng(hashString(`${o.seed}:init`)));
+  }
+  const from = cfg.bufferInitFrom === 'source' && o.source ? o.source : o.target;
+  return fitUniformInit(from.x, dim, cfg.bufferInitK);
+}
+
+/** Confident argmax labels of the current (source) model on the target data. */
+export function pseudoLabels(model: ImportedModel, target: UnlabeledSet, exampleShape: number[], threshold: number, batch: number): LabeledSet {
+  const dim = exampleShape.reduce((a, b) => a * b, 1);
+  const keep: number[] = [];
+  const labels: number[] = [];
+  for (let s = 0; s < target.n; s += batch) {
+    const n = Math.min(batch, target.n - s);
+    const probs = tf.tidy(() => tf.softmax(model.logits(tf.tensor(target.x.subarray(s * dim, (s + n) * dim), [n, ...exampleShape]), { training: false })).arraySync() as number[][]);
+    probs.forEach((p, i) => {
+      let best = 0;
+      for (let c = 1; c < p.length; c++) if (p[c] > p[best]) best = c;
+      if (p[best] >= threshold) {
+        keep.push(s + i);
+        labels.push(best);
+      }
+    });
+  }
+  if (keep.length === 0) warn(`pseudo-label: no target example reaches confidence ${threshold}; the model stays unchanged`);
+  else log(`pseudo-label: ${keep.length}/${target.n} target examples above confidence ${threshold}`);
+  return { x: gatherRows(target.x, dim, keep), n: keep.length, ids: keep.map((i) => target.ids[i]), y: Int32Array.from(labels) };
+}
+
+function truncateMetrics(file: string, step: number): void {
+  if (!fs.existsSync(file)) return;
+  const lines = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '');
+  const kept = lines.filter((l) => {
+    try {
+      const j = JSON.parse(l) as { step?: number };
+      return j.step === undefined || j.step <= step;
+    } catch {
+      return false; // a line cut by a kill -9
+    }
+  });
+  writeFileAtomic(file, kept.map((l) => l + '\n').join(''));
+}
