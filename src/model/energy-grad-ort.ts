@@ -1,0 +1,118 @@
+/**
+ * EnergyGrad over onnxruntime: the derived energy/gradient graph (grad-graph.ts) in one session,
+ * with the current weights fed as inputs on every call (setWeights swaps them in, no rebuild).
+ * Large batches are split into chunks of at most `maxChunk` examples; a model with a fixed batch
+ * dim runs in chunks of that size with the last one zero-padded.
+ */
+import * as ort from 'onnxruntime-node';
+import type { ModelProto } from './onnx-io.ts';
+import type { EnergyGrad } from './types.ts';
+import { buildEnergyGradGraph, type GradGraph } from './grad-graph.ts';
+import { OrtRunner } from './ort-runner.ts';
+import { MismatchError, OnnxError } from '../util/errors.ts';
+
+export interface EnergyGradOrtOptions {
+  logitsName: string;
+  threads?: number;
+  classConditional?: boolean;
+  /** Largest number of examples per onnxruntime call (default 256). */
+  maxChunk?: number;
+  /** Per-example shape; needed only when the model input has dynamic non-batch axes (e.g. TDNN time). */
+  exampleShape?: number[];
+  executionProviders?: string[];
+  probeShapes?: [number[], number[]];
+}
+
+export class EnergyGradOrt implements EnergyGrad {
+  private weightTensors = new Map<string, ort.Tensor>();
+
+  private constructor(
+    readonly graph: GradGraph,
+    readonly runner: OrtRunner,
+    readonly exampleShape: number[],
+    private readonly maxChunk: number,
+    private readonly fixedBatch: number | null,
+  ) {
+    for (const [n, w] of graph.weights) this.weightTensors.set(n, new ort.Tensor('float32', w.data, w.dims));
+  }
+
+  static async create(model: ModelProto, opts: EnergyGradOrtOptions): Promise<EnergyGradOrt> {
+    const graph = await buildEnergyGradGraph(model, {
+      logitsName: opts.logitsName,
+      classConditional: opts.classConditional,
+      probeShapes: opts.probeShapes,
+    });
+    const ex = graph.exampleDims.map((d, i) => {
+      const v = opts.exampleShape?.[i] ?? d;
+      if (v === null || v === undefined) throw new MismatchError(`input axis ${i + 1} of '${graph.inputName}' is dynamic: give exampleShape`);
+      if (d !== null && v !== d) throw new MismatchError(`exampleShape[${i}] = ${v} but the model input has ${d}`);
+      return v;
+    });
+    const runner = await OrtRunner.create(graph.model, { threads: opts.threads, executionProviders: opts.executionProviders });
+    const inDims = graph.model.graph!.input![0].type?.tensorType?.shape?.dim ?? [];
+    const b0 = inDims[0];
+    const fixed = b0 && !b0.dimParam && Number(b0.dimValue ?? 0) > 0 ? Number(b0.dimValue) : null;
+    return new EnergyGradOrt(graph, runner, ex, Math.max(1, opts.maxChunk ?? 256), fixed);
+  }
+
+  get weightInputs(): string[] {
+    return this.graph.weightInputs;
+  }
+
+  /** Replace fed weights (names not in the graph are ignored; sizes must match). */
+  setWeights(w: Map<string, Float32Array>): void {
+    for (const [n, data] of w) {
+      const cur = this.weightTensors.get(n);
+      if (!cur) continue;
+      if (data.length !== cur.size) throw new MismatchError(`weight '${n}': ${data.length} values, expected ${cur.size}`);
+      this.weightTensors.set(n, new ort.Tensor('float32', data, cur.dims as number[]));
+    }
+  }
+
+  async energyAndGrad(x: Float32Array, batch: number, classes?: Int32Array): Promise<{ energy: Float32Array; grad: Float32Array }> {
+    const per = this.exampleShape.reduce((a, b) => a * b, 1);
+    if (x.length !== batch * per) throw new MismatchError(`energyAndGrad: ${x.length} values for batch ${batch} × [${this.exampleShape.join(', ')}]`);
+    if (this.graph.classInput && !classes) throw new MismatchError('energyAndGrad: class-conditional graph needs classes');
+    if (classes && !this.graph.classInput) throw new MismatchError('energyAndGrad: classes given but the graph was built without classConditional');
+    if (classes && classes.length !== batch) throw new MismatchError(`energyAndGrad: ${classes.length} classes for batch ${batch}`);
+    const energy = new Float32Array(batch);
+    const grad = new Float32Array(batch * per);
+    const chunk = this.fixedBatch ?? this.maxChunk;
+    for (let s = 0; s < batch; s += chunk) {
+      const real = Math.min(chunk, batch - s);
+      const rows = this.fixedBatch ?? real;
+      let xs = x.subarray(s * per, (s + real) * per);
+      if (rows !== real) {
+        const p = new Float32Array(rows * per);
+        p.set(xs);
+        xs = p;
+      }
+      const feeds: Record<string, ort.Tensor> = Object.fromEntries(this.weightTensors);
+      feeds[this.graph.inputName] = new ort.Tensor('float32', xs, [rows, ...this.exampleShape]);
+      if (this.graph.classInput) {
+        const y = new BigInt64Array(rows);
+        for (let i = 0; i < real; i++) {
+          const k = classes![s + i];
+          if (k < 0 || k >= this.graph.numClasses) throw new MismatchError(`class ${k} out of range [0, ${this.graph.numClasses})`);
+          y[i] = BigInt(k);
+        }
+        feeds[this.graph.classInput] = new ort.Tensor('int64', y, [rows]);
+      }
+      let r: ort.InferenceSession.ReturnType;
+      try {
+        r = await this.runner.session.run(feeds, ['energy', 'grad_x']);
+      } catch (e) {
+        throw new OnnxError(`energy/gradient run failed: ${(e as Error).message}`, undefined, { cause: e });
+      }
+      energy.set((r.energy.data as Float32Array).subarray(0, real), s);
+      grad.set((r.grad_x.data as Float32Array).subarray(0, real * per), s * per);
+      r.energy.dispose?.();
+      r.grad_x.dispose?.();
+    }
+    return { energy, grad };
+  }
+
+  async dispose(): Promise<void> {
+    await this.runner.dispose();
+  }
+}

@@ -1,0 +1,245 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EnergyGradOrt } from '../../src/model/energy-grad-ort.ts';
+import { buildEnergyGradGraph } from '../../src/model/grad-graph.ts';
+import { OrtRunner, withExtraOutputs } from '../../src/model/ort-runner.ts';
+import { floatTensor, int64Tensor, type ModelProto } from '../../src/model/onnx-io.ts';
+import { UnsupportedOpError } from '../../src/util/errors.ts';
+import { Rng } from '../../src/util/rng.ts';
+import { REF_MODELS, refModel, refInput, node, tinyModel, randTensor, randn, fdCheck, scaledWeights } from './grad-graph-helpers.ts';
+
+async function logitsOf(m: ModelProto, logits: string, x: Float32Array, dims: number[]) {
+  const r = await OrtRunner.create(withExtraOutputs(m, [logits]), { executionProviders: ['cpu'] });
+  const out = (await r.run({ x: { data: x, dims } }, [logits]))[logits];
+  await r.dispose();
+  return out;
+}
+
+function negLse(L: Float32Array, B: number, K: number): number[] {
+  return Array.from({ length: B }, (_, b) => {
+    let m = -Infinity;
+    for (let k = 0; k < K; k++) m = Math.max(m, L[b * K + k]);
+    let s = 0;
+    for (let k = 0; k < K; k++) s += Math.exp(L[b * K + k] - m);
+    return -(Math.log(s) + m);
+  });
+}
+
+function cropTime(a: { data: Float32Array; dims: number[] }, T: number): { data: Float32Array; dims: number[] } {
+  const [B, C, T0] = a.dims;
+  const out = new Float32Array(B * C * T);
+  for (let b = 0; b < B; b++) for (let c = 0; c < C; c++) out.set(a.data.subarray((b * C + c) * T0, (b * C + c) * T0 + T), (b * C + c) * T);
+  return { data: out, dims: [B, C, T] };
+}
+
+for (const ref of REF_MODELS) {
+  test(`${ref.name}: energy = −logsumexp(onnxruntime logits), grad_x matches finite differences`, async () => {
+    const m = refModel(ref.name);
+    // TDNN: crop time to 24 frames; mean/std pooling over long inputs makes each element's effect
+    // on E ~1/T of float32 resolution, which no finite difference can resolve.
+    const { data: x, dims } = ref.name.startsWith('tdnn') ? cropTime(refInput(ref.name, 1), 24) : refInput(ref.name, 1);
+    const B = dims[0];
+    const eg = await EnergyGradOrt.create(m, { logitsName: ref.logits, exampleShape: dims.slice(1), executionProviders: ['cpu'] });
+    const { energy, grad } = await eg.energyAndGrad(x, B);
+    assert.equal(grad.length, x.length);
+    const L = await logitsOf(m, ref.logits, x, dims);
+    const want = negLse(L.data, B, L.dims[1]);
+    for (let b = 0; b < B; b++) assert.ok(Math.abs(energy[b] - want[b]) <= 1e-5 * Math.abs(want[b]), `E[${b}] ${energy[b]} vs ${want[b]}`);
+    // Untrained models: spread the logits (last layer ×30) so the gradient stands well above float32 noise.
+    eg.setWeights(scaledWeights(eg.graph.weights, ref.last, 100));
+    const fd = await fdCheck(eg, x, B, { eps: 3e-3, dirs: 3, elems: 6 });
+    assert.ok(fd.dirRel <= 1e-2, `directional rel err ${fd.dirRel}`);
+    assert.ok(fd.elemScaledErr <= 1e-2, `per-element err / max|grad| ${fd.elemScaledErr}`);
+    console.log(
+      `${ref.name}: |grad| ${fd.gradNorm.toExponential(3)}, FD: directions rel ${fd.dirRel.toExponential(2)}, ` +
+        `elements rel ${fd.elemRel.toExponential(2)} (err/max|g| ${fd.elemScaledErr.toExponential(2)})`,
+    );
+    await eg.dispose();
+  });
+}
+
+test('setWeights gives exactly the results of a model rebuilt with those weights', async () => {
+  const ref = REF_MODELS[2];
+  const m = refModel(ref.name);
+  const { data: x, dims } = refInput(ref.name, 0);
+  const eg = await EnergyGradOrt.create(m, { logitsName: ref.logits, exampleShape: dims.slice(1), executionProviders: ['cpu'] });
+  const rng = new Rng(3);
+  const neww = new Map<string, Float32Array>();
+  for (const [n, w] of eg.graph.weights) neww.set(n, n.includes('running_var') ? w.data.map((v) => v * 1.5) : w.data.map((v) => v + 0.05 * rng.normal()));
+  const before = await eg.energyAndGrad(x, dims[0]);
+  eg.setWeights(neww);
+  const after = await eg.energyAndGrad(x, dims[0]);
+  const m2 = refModel(ref.name);
+  m2.graph!.initializer = m2.graph!.initializer!.map((t) => (neww.has(t.name!) ? floatTensor(t.name!, t.dims!.map(Number), neww.get(t.name!)!) : t));
+  const eg2 = await EnergyGradOrt.create(m2, { logitsName: ref.logits, exampleShape: dims.slice(1), executionProviders: ['cpu'] });
+  const rebuilt = await eg2.energyAndGrad(x, dims[0]);
+  assert.notDeepEqual(Array.from(after.energy), Array.from(before.energy));
+  assert.deepEqual(Array.from(after.energy), Array.from(rebuilt.energy));
+  assert.deepEqual(Array.from(after.grad), Array.from(rebuilt.grad));
+  await eg.dispose();
+  await eg2.dispose();
+});
+
+test('chunked batches give the same results as one call', async () => {
+  const ref = REF_MODELS[0];
+  const m = refModel(ref.name);
+  const rng = new Rng(5);
+  const x = randn(rng, 7 * 143);
+  const a = await EnergyGradOrt.create(m, { logitsName: ref.logits, executionProviders: ['cpu'] });
+  const b = await EnergyGradOrt.create(m, { logitsName: ref.logits, executionProviders: ['cpu'], maxChunk: 3 });
+  const ra = await a.energyAndGrad(x, 7);
+  const rb = await b.energyAndGrad(x, 7);
+  for (let i = 0; i < 7; i++) assert.ok(Math.abs(ra.energy[i] - rb.energy[i]) <= 1e-6);
+  for (let i = 0; i < x.length; i++) assert.ok(Math.abs(ra.grad[i] - rb.grad[i]) <= 1e-6 * (1 + Math.abs(ra.grad[i])));
+  await a.dispose();
+  await b.dispose();
+});
+
+test('class-conditional energy is −logits[y] and its gradient matches finite differences', async () => {
+  const ref = REF_MODELS[1];
+  const m = refModel(ref.name);
+  const { data: x, dims } = refInput(ref.name, 0);
+  const B = dims[0];
+  const eg = await EnergyGradOrt.create(m, { logitsName: ref.logits, classConditional: true, executionProviders: ['cpu'] });
+  const cls = Int32Array.from({ length: B }, (_, i) => (3 * i + 1) % 12);
+  const { energy } = await eg.energyAndGrad(x, B, cls);
+  const L = await logitsOf(m, ref.logits, x, dims);
+  for (let b = 0; b < B; b++) assert.ok(Math.abs(energy[b] + L.data[b * 12 + cls[b]]) <= 1e-5 * (1 + Math.abs(energy[b])));
+  const fd = await fdCheck(eg, x, B, { eps: 2e-3, cls, dirs: 2, elems: 4 });
+  assert.ok(fd.dirRel <= 1e-2 && fd.elemScaledErr <= 1e-2, JSON.stringify(fd));
+  await assert.rejects(eg.energyAndGrad(x, B), /needs classes/);
+  await eg.dispose();
+});
+
+/** Conv(stride 2) → BatchNorm → LeakyRelu → MaxPool(3, stride 2, pad 1; overlapping) → grouped dilated
+ * Conv → Tanh → AveragePool → Transpose → Pad/Slice → Concat with a Sigmoid branch → ReduceMean →
+ * Pow/Sqrt/Div → Flatten → MatMul + Add → logits. */
+function manyOpsModel(): ModelProto {
+  const rng = new Rng(11);
+  const inits = [
+    randTensor(rng, 'w1', [4, 2, 3, 3], 0.4),
+    randTensor(rng, 'b1', [4], 0.1),
+    randTensor(rng, 'bn_s', [4], 0.2, 1),
+    randTensor(rng, 'bn_b', [4], 0.1),
+    randTensor(rng, 'bn_m', [4], 0.1),
+    floatTensor('bn_v', [4], [0.5, 1.2, 0.8, 2.0]),
+    randTensor(rng, 'w2', [6, 2, 3, 3], 0.4),
+    randTensor(rng, 'wfc', [6 * 3 * 4, 5], 0.5),
+    randTensor(rng, 'bfc', [5], 0.1),
+    int64Tensor('pads', [8], [0, 0, 1, 0, 0, 0, 0, 1]),
+    int64Tensor('st', [1], [1]),
+    int64Tensor('en', [1], [3]),
+    int64Tensor('ax', [1], [3]),
+    floatTensor('two', [], [2]),
+    floatTensor('one', [], [1]),
+  ];
+  const nodes = [
+    node('Conv', ['x', 'w1', 'b1'], ['c1'], { kernel_shape: { ints: [3, 3] }, strides: { ints: [2, 2] }, pads: { ints: [1, 1, 1, 1] } }),
+    node('BatchNormalization', ['c1', 'bn_s', 'bn_b', 'bn_m', 'bn_v'], ['bn'], { epsilon: { f: 1e-5 } }),
+    node('LeakyRelu', ['bn'], ['lr'], { alpha: { f: 0.1 } }),
+    node('MaxPool', ['lr'], ['mp'], { kernel_shape: { ints: [3, 3] }, strides: { ints: [1, 1] }, pads: { ints: [1, 1, 1, 1] } }),
+    node('Conv', ['mp', 'w2'], ['c2'], { kernel_shape: { ints: [3, 3] }, group: { i: 2 }, dilations: { ints: [2, 2] }, pads: { ints: [2, 2, 2, 2] } }),
+    node('Tanh', ['c2'], ['t2']),
+    node('AveragePool', ['t2'], ['ap'], { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] } }),
+    node('Transpose', ['ap'], ['tr'], { perm: { ints: [0, 1, 3, 2] } }),
+    node('Pad', ['tr', 'pads'], ['pd']),
+    node('Slice', ['pd', 'st', 'en', 'ax'], ['sl']),
+    node('Sigmoid', ['sl'], ['sg']),
+    node('Concat', ['sl', 'sg'], ['cc'], { axis: { i: 3 } }),
+    node('ReduceMean', ['cc'], ['rm'], { axes: { ints: [3] }, keepdims: { i: 1 } }),
+    node('Sub', ['cc', 'rm'], ['cen']),
+    node('Pow', ['cen', 'two'], ['sq']),
+    node('Add', ['sq', 'one'], ['sq1']),
+    node('Sqrt', ['sq1'], ['sd']),
+    node('Div', ['cc', 'sd'], ['nrm']),
+    node('Mul', ['nrm', 'cc'], ['mm']),
+    node('Flatten', ['mm'], ['fl']),
+    node('MatMul', ['fl', 'wfc'], ['fc']),
+    node('Add', ['fc', 'bfc'], ['logits']),
+    node('Softmax', ['logits'], ['prob'], { axis: { i: 1 } }),
+  ];
+  return tinyModel(nodes, inits, ['batch', 2, 9, 10], 'prob');
+}
+
+test('many ops (strided/grouped/dilated Conv, BatchNorm, overlapping MaxPool, Pad, Slice, Concat, ...) match finite differences', async () => {
+  const m = manyOpsModel();
+  const eg = await EnergyGradOrt.create(m, { logitsName: 'logits', executionProviders: ['cpu'] });
+  const rng = new Rng(2);
+  const B = 3;
+  const x = randn(rng, B * 2 * 9 * 10);
+  const fd = await fdCheck(eg, x, B, { eps: 1e-3, dirs: 3, elems: 8 });
+  console.log(`many-ops model: FD rel err: directions ${fd.dirRel.toExponential(2)}, elements ${fd.elemRel.toExponential(2)}`);
+  assert.ok(fd.dirRel <= 1e-2 && fd.elemScaledErr <= 1e-2, JSON.stringify(fd));
+  await eg.dispose();
+});
+
+test('MaxPool with ties sends each window gradient to exactly one element (the first), BatchNorm in eval mode', async () => {
+  const rng = new Rng(4);
+  const inits = [
+    floatTensor('s', [1], [2]),
+    floatTensor('b', [1], [0.5]),
+    floatTensor('mu', [1], [0.25]),
+    floatTensor('var', [1], [3]),
+    randTensor(rng, 'w', [3, 4], 1),
+  ];
+  const nodes = [
+    node('BatchNormalization', ['x', 's', 'b', 'mu', 'var'], ['bn']),
+    node('MaxPool', ['bn'], ['mp'], { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] } }),
+    node('Flatten', ['mp'], ['fl']),
+    node('Gemm', ['fl', 'w'], ['logits'], { transB: { i: 1 } }),
+  ];
+  const m = tinyModel(nodes, inits, ['batch', 1, 4, 4], 'logits');
+  const eg = await EnergyGradOrt.create(m, { logitsName: 'logits', executionProviders: ['cpu'] });
+  const B = 2;
+  const x = new Float32Array(B * 16);
+  // Each 2×2 window holds one value four times (ties), except one window with a clear maximum.
+  for (let b = 0; b < B; b++)
+    for (let h = 0; h < 4; h++) for (let w = 0; w < 4; w++) x[b * 16 + h * 4 + w] = (b + 1) * (Math.floor(h / 2) * 2 + Math.floor(w / 2)) * 0.3 - 0.5;
+  x[16 + 2 * 4 + 3] = 5; // sample 1, window (1,1): clear max at (2,3)
+  const { grad } = await eg.energyAndGrad(x, B);
+  const scale = 2 / Math.sqrt(3 + 1e-5);
+  for (let b = 0; b < B; b++) {
+    for (let wh = 0; wh < 2; wh++) {
+      for (let ww = 0; ww < 2; ww++) {
+        const idx = [0, 1, 4, 5].map((o) => b * 16 + wh * 8 + ww * 2 + o);
+        const nz = idx.filter((i) => grad[i] !== 0);
+        assert.equal(nz.length, 1, `window ${b},${wh},${ww}: ${idx.map((i) => grad[i])}`);
+        const clear = b === 1 && wh === 1 && ww === 1;
+        assert.equal(nz[0], clear ? 16 + 2 * 4 + 3 : idx[0]);
+        // Moving the whole window together moves the pooled value: FD along the window indicator.
+        const eps = 1e-3;
+        const xp = x.slice();
+        const xm = x.slice();
+        for (const i of idx) {
+          xp[i] += eps;
+          xm[i] -= eps;
+        }
+        const ep = await eg.energyAndGrad(xp, B);
+        const em = await eg.energyAndGrad(xm, B);
+        const fd = (ep.energy[b] - em.energy[b]) / (2 * eps);
+        const an = idx.reduce((a, i) => a + grad[i], 0);
+        assert.ok(Math.abs(fd - an) <= 1e-2 * Math.abs(an) + 1e-5, `window FD ${fd} vs ${an}`);
+      }
+    }
+  }
+  // BatchNorm eval: gradient = running-stat scale × upstream gradient, checked on the clear max.
+  assert.ok(scale > 0);
+  await eg.dispose();
+});
+
+test('an op without a gradient rule on the differentiable path is an UnsupportedOpError naming op, node and index', async () => {
+  const rng = new Rng(1);
+  const nodes = [
+    node('Relu', ['x'], ['r']),
+    node('Selu', ['r'], ['s'], {}, 'my_selu'),
+    node('Gemm', ['s', 'w'], ['logits'], { transB: { i: 1 } }),
+  ];
+  const m = tinyModel(nodes, [randTensor(rng, 'w', [3, 4])], ['batch', 4], 'logits');
+  await assert.rejects(buildEnergyGradGraph(m, { logitsName: 'logits' }), (e: unknown) => {
+    assert.ok(e instanceof UnsupportedOpError);
+    assert.match((e as Error).message, /Selu/);
+    assert.match((e as Error).message, /my_selu/);
+    assert.match((e as Error).message, /#1/);
+    return true;
+  });
+});
