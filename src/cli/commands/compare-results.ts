@@ -1,0 +1,26 @@
+/** `jemda compare-results EXPDIR... [--out FILE]`: methods × sets tables from <exp>/results/*.json. */
+import type { CommandModule } from 'yargs';
+import { compareMarkdown, readExpResults } from '../../eval/report.ts';
+import { writeFileAtomic } from '../../util/atomic.ts';
+import { log } from '../../util/log.ts';
+
+interface Args {
+  exps: string[];
+  out?: string;
+}
+
+export const command: CommandModule<object, Args> = {
+  command: 'compare-results <exps..>',
+  describe: 'Tabulate accuracy, NLL and ECE of several experiments (rows) on every evaluated set (columns)',
+  builder: (y) =>
+    y
+      .positional('exps', { type: 'string', array: true, demandOption: true, describe: 'experiment dirs with results/*.json' })
+      .option('out', { type: 'string', describe: 'write the Markdown here (default: stdout)' }),
+  handler: (a) => {
+    const md = compareMarkdown(a.exps.map(readExpResults));
+    if (a.out) {
+      writeFileAtomic(a.out, md);
+      log(`wrote ${a.out}`);
+    } else process.stdout.write(md);
+  },
+};

@@ -1,0 +1,101 @@
+/**
+ * `jemda eval`: a model on held-out data dirs through onnxruntime, with inputs computed from the
+ * model's own front-end metadata. One EvalResult per set (set name = the data dir's basename),
+ * written to OUT/<set>.json|.md + SVG plots. With an OOD set: AUROC of each set (positives)
+ * against the OOD set (negatives) for the px, py and pxgrad scores.
+ */
+import * as path from 'node:path';
+import { getMetadata, loadModel, type ModelProto } from '../model/onnx-io.ts';
+import { FRONTEND_KEY, LABELS_KEY, parseFrontEnd, type FrontEnd } from '../model/frontend.ts';
+import { findLogits } from '../model/logits.ts';
+import { EnergyGradOrt } from '../model/energy-grad-ort.ts';
+import { MismatchError } from '../util/errors.ts';
+import { log, warn } from '../util/log.ts';
+import { classificationMetrics } from './metrics.ts';
+import { loadExamples } from './examples.ts';
+import { ortLogits, type ExampleSet } from './ort-logits.ts';
+import { oodAuroc, pxgradScores, pxScores, pyScores, type OodScoreName } from './ood.ts';
+import { writeEvalResult, type EvalResult } from './report.ts';
+
+export interface EvaluateOptions {
+  outDir: string;
+  ood?: string;
+  batchSize?: number;
+  threads?: number;
+  /** Logits tensor override. */
+  logits?: string;
+  /** Skip the pxgrad score (it needs a gradient graph). */
+  noPxgrad?: boolean;
+}
+
+/** Front end and labels from a model's metadata (MismatchError when absent). */
+export function modelFrontEnd(model: ModelProto, source: string): { fe: FrontEnd; labels: string[] } {
+  const md = getMetadata(model);
+  if (!md[FRONTEND_KEY]) throw new MismatchError(`${source}: no ${FRONTEND_KEY} metadata: the model does not say which features it takes`);
+  if (!md[LABELS_KEY]) throw new MismatchError(`${source}: no ${LABELS_KEY} metadata: the model has no label list`);
+  let labels: string[];
+  try {
+    labels = JSON.parse(md[LABELS_KEY]) as string[];
+  } catch (e) {
+    throw new MismatchError(`${source}: metadata ${LABELS_KEY} is not valid JSON (${(e as Error).message})`);
+  }
+  return { fe: parseFrontEnd(md[FRONTEND_KEY], source), labels };
+}
+
+type Scores = Partial<Record<OodScoreName, Float64Array>>;
+
+async function oodScores(model: ModelProto, logits: Float32Array, set: ExampleSet, C: number, o: EvaluateOptions): Promise<Scores> {
+  const s: Scores = { px: pxScores(logits, C), py: pyScores(logits, C) };
+  if (o.noPxgrad) return s;
+  const eg = await EnergyGradOrt.create(model, { logitsName: findLogits(model, o.logits).name, threads: o.threads, exampleShape: set.exampleShape });
+  try {
+    const size = set.exampleShape.reduce((a, b) => a * b, 1);
+    const x = new Float32Array(set.inputs.length * size);
+    set.inputs.forEach((v, i) => x.set(v, i * size));
+    s.pxgrad = await pxgradScores(eg, x, set.inputs.length, o.batchSize ?? 64);
+  } finally {
+    await eg.dispose();
+  }
+  return s;
+}
+
+export async function evaluateModel(modelFile: string, dataDirs: string[], o: EvaluateOptions): Promise<EvalResult[]> {
+  const model = loadModel(modelFile);
+  const { fe, labels } = modelFrontEnd(model, modelFile);
+  const C = labels.length;
+  const run = { batchSize: o.batchSize ?? 64, threads: o.threads, logits: o.logits };
+  let oodSet: { dir: string; n: number; scores: Scores } | undefined;
+  if (o.ood) {
+    const set = loadExamples(o.ood, fe, labels, { unlabeled: true, title: `features ${path.basename(o.ood)}` });
+    if (set.shapes && !o.noPxgrad) throw new MismatchError(`${o.ood}: utterances of different lengths; pxgrad needs a fixed frame count (use --no-pxgrad)`);
+    const logits = await ortLogits(model, set, run);
+    oodSet = { dir: o.ood, n: set.inputs.length, scores: await oodScores(model, logits, set, C, o) };
+  }
+  const results: EvalResult[] = [];
+  for (const dir of dataDirs) {
+    const name = path.basename(path.resolve(dir));
+    const t0 = performance.now();
+    const set = loadExamples(dir, fe, labels, { title: `features ${name}` });
+    const t1 = performance.now();
+    const logits = await ortLogits(model, set, run);
+    const t2 = performance.now();
+    const n = set.inputs.length;
+    const r: EvalResult = {
+      set: name,
+      data: dir,
+      model: modelFile,
+      labels,
+      ...classificationMetrics(logits, set.labels, labels),
+      speed: { forwardUttsPerSec: n / ((t2 - t1) / 1000), totalUttsPerSec: n / ((t2 - t0) / 1000), threads: o.threads ?? 0, batchSize: run.batchSize },
+    };
+    if (oodSet) {
+      const inScores = await oodScores(model, logits, set, C, o);
+      r.ood = { data: oodSet.dir, n: oodSet.n, auroc: oodAuroc(inScores, oodSet.scores) };
+    }
+    writeEvalResult(o.outDir, r);
+    log(`eval: ${name}: n=${n} acc ${(100 * r.accuracy).toFixed(2)}% nll ${r.nll.toFixed(4)} ece ${(100 * r.ece).toFixed(2)}% (${r.speed!.forwardUttsPerSec.toFixed(0)} utt/s forward, ${r.speed!.totalUttsPerSec.toFixed(0)} utt/s with features)`);
+    if (set.source === 'feats') warn(`eval: ${name}: inputs from feats.scp; they must have been computed with the model's front end options`);
+    results.push(r);
+  }
+  return results;
+}
