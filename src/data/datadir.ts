@@ -136,12 +136,26 @@ export function utterances(d: UnlabeledDataDir): string[] {
 
 /**
  * Write a data dir (each file atomically, sorted): wav.scp, utt2spk, spk2utt (derived from
- * utt2spk) and every optional table that is present.
+ * utt2spk) and every optional table that is present. Tables of an earlier data dir in the same
+ * place that `d` does not have are removed, so no stale file survives (a `text` file is kept
+ * when utt2label is written, since utt2label takes precedence over it).
  */
 export function writeDataDir(dir: string, d: UnlabeledDataDir & { utt2label?: Map<string, string> }): void {
   fs.mkdirSync(dir, { recursive: true });
   const f = (name: string) => path.join(dir, name);
-  if (d.wavScp.size > 0 || !d.featsScp) writeTable(f('wav.scp'), d.wavScp);
+  const writesWav = d.wavScp.size > 0 || !d.featsScp;
+  const stale: Array<[string, boolean]> = [
+    ['wav.scp', !writesWav],
+    ['utt2label', !d.utt2label],
+    ['text', !d.utt2label],
+    ['segments', !d.segments],
+    ['utt2dur', !d.utt2dur],
+    ['utt2domain', !d.utt2domain],
+    ['feats.scp', !d.featsScp],
+    ['cmvn.scp', !d.cmvnScp],
+  ];
+  for (const [name, remove] of stale) if (remove) fs.rmSync(f(name), { force: true });
+  if (writesWav) writeTable(f('wav.scp'), d.wavScp);
   writeTable(f('utt2spk'), d.utt2spk);
   writeTable(f('spk2utt'), spk2uttFromUtt2spk(d.utt2spk));
   if (d.utt2label) writeTable(f('utt2label'), d.utt2label);

@@ -27,9 +27,16 @@ import {
   type CompressedFormat,
 } from './kaldi-compressed.ts';
 
-/** A matrix read from an archive; `data64` holds the exact values when it was stored as double. */
+/** How a matrix was stored: binary float (FM), double (DM), compressed (CM*), or text. */
+export type StoredAs = 'float' | 'double' | 'compressed' | 'text';
+
+/**
+ * A matrix read from an archive; `data64` holds the exact values when it was stored as double or
+ * as text (e.g. CMVN stats); `stored` says how it was stored.
+ */
 export interface KaldiMatrix extends Matrix {
   data64?: Float64Array;
+  stored?: StoredAs;
 }
 
 /** A matrix to write: float32 data, or float64 (written as `DM` unless `double: false`). */
@@ -204,7 +211,7 @@ function readBinaryObject(cur: Cursor, ctx: Ctx): KaldiObject {
       const cols = readInt32(cur, ctx, 'column count');
       checkDims(ctx, at, rows, cols);
       const { f32, f64 } = readFloats(cur, ctx, rows * cols, token === 'DM');
-      const m: KaldiMatrix = { rows, cols, data: f32 };
+      const m: KaldiMatrix = { rows, cols, data: f32, stored: token === 'DM' ? 'double' : 'float' };
       if (f64) m.data64 = f64;
       return { kind: 'matrix', m };
     }
@@ -223,13 +230,13 @@ function readBinaryObject(cur: Cursor, ctx: Ctx): KaldiObject {
       if (!hb) fail(ctx, at, 'truncated compressed-matrix header');
       const h = readCompressedHeader(token as CompressedFormat, hb);
       if (h.rows < 0 || h.cols < 0) fail(ctx, at, `bad compressed matrix dimensions ${h.rows}x${h.cols}`);
-      if (h.cols === 0 || h.rows === 0) return { kind: 'matrix', m: { rows: 0, cols: 0, data: new Float32Array(0) } };
+      if (h.cols === 0 || h.rows === 0) return { kind: 'matrix', m: { rows: 0, cols: 0, data: new Float32Array(0), stored: 'compressed' } };
       checkDims(ctx, at, h.rows, h.cols);
       const n = compressedPayloadBytes(h);
       if (n > cur.remaining()) fail(ctx, at, `truncated: compressed data needs ${n} bytes, ${cur.remaining()} left`);
       const payload = cur.take(n);
       if (!payload) fail(ctx, at, 'truncated compressed data');
-      return { kind: 'matrix', m: { rows: h.rows, cols: h.cols, data: decompress(h, payload) } };
+      return { kind: 'matrix', m: { rows: h.rows, cols: h.cols, data: decompress(h, payload), stored: 'compressed' } };
     }
     default:
       return fail(ctx, at, `unknown binary object type '${token}' (expected FM, DM, CM, CM2, CM3, FV or DV)`);
@@ -298,7 +305,7 @@ function readTextObject(cur: Cursor, ctx: Ctx): KaldiObject {
   const data = new Float32Array(r * c);
   const data64 = new Float64Array(r * c);
   for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) data64[i * c + j] = data[i * c + j] = rows[i][j];
-  return { kind: 'matrix', m: { rows: r, cols: c, data, data64 }, text: true };
+  return { kind: 'matrix', m: { rows: r, cols: c, data, data64, stored: 'text' }, text: true };
 }
 
 /** Parse one object at the cursor (binary when it starts with `\0B`). */
@@ -477,7 +484,7 @@ function applyRange(m: KaldiMatrix, e: ScpEntry, ctx: Ctx): KaldiMatrix {
   const cols = c1 - c0 + 1;
   const data = new Float32Array(rows * cols);
   for (let i = 0; i < rows; i++) data.set(m.data.subarray((r0 + i) * m.cols + c0, (r0 + i) * m.cols + c1 + 1), i * cols);
-  return { rows, cols, data };
+  return { rows, cols, data, stored: m.stored };
 }
 
 function readObjectAt(entry: string, key?: string): { obj: KaldiObject; e: ScpEntry; ctx: Ctx } {

@@ -69,7 +69,8 @@ export function validateDataDir(dir: string, opts: ValidateOptions = {}): Proble
       problems.push({ file: wav!.file, line: e.line, message: `'${e.key}': expected a file name or a command ending in '|', got '${e.value}'` });
       continue;
     }
-    if (checkFiles && !fs.existsSync(e.value)) {
+    // plain path, or an extended filename into an archive (`file.ark:offset`)
+    if (checkFiles && !fs.existsSync(e.value) && !fs.existsSync(arkFileOf(e.value))) {
       problems.push({ file: wav!.file, line: e.line, message: `'${e.key}': wav file not found: ${e.value}` });
     }
   }

@@ -92,6 +92,17 @@ test('copy-feats: ark → ark,t:- on stdout, scp → ark,scp, stdin; truncated i
     assert.deepEqual(r.out, fs.readFileSync(ark));
     r = jemda(['copy-feats', 'ark:-', 'ark,t:-'], fs.readFileSync(ark));
     assert.equal(r.stdout, 'u1  [\n  1 2.5 \n  -3 0.25 ]\nu2  [\n  7 8 9 ]\n');
+    // text → binary is float (FM); binary doubles (DM) stay double
+    const t = path.join(tmp, 't.ark');
+    fs.writeFileSync(t, 'x  [\n  1 2 ]\n');
+    r = jemda(['copy-feats', `ark:${t}`, 'ark:-']);
+    assert.equal(r.out.subarray(2, 7).toString('latin1'), '\0BFM ');
+    const dm = path.join(tmp, 'dm.ark');
+    const wd = openMatrixWriter(`ark:${dm}`);
+    wd.write('s', { rows: 1, cols: 2, data: new Float64Array([0.1, 123456789.123]) });
+    wd.close();
+    r = jemda(['copy-feats', `ark:${dm}`, 'ark:-']);
+    assert.deepEqual(r.out, fs.readFileSync(dm));
     const bad = path.join(tmp, 'bad.ark');
     fs.writeFileSync(bad, fs.readFileSync(ark).subarray(0, 50));
     r = jemda(['copy-feats', `ark:${bad}`, `ark:${path.join(tmp, 'c.ark')}`]);

@@ -82,6 +82,10 @@ test('data dir round trip with every table; spk2utt derived; pipes and text labe
     fs.rmSync(path.join(dir, 'utt2label'));
     fs.writeFileSync(path.join(dir, 'text'), 's1-u1 yes\ns1-u2 no\ns2-u1 _silence_\n');
     assert.equal(readDataDir(dir).utt2label!.get('s2-u1'), '_silence_');
+    // rewriting the dir without optional tables removes the stale ones
+    writeDataDir(dir, { dir, wavScp: d.wavScp, utt2spk: new Map([['rec1', 's1'], ['rec2', 's2']]), spk2utt: new Map() });
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['spk2utt', 'utt2spk', 'wav.scp']);
+    assert.deepEqual(validateDataDir(dir, { checkFiles: false }), []);
   } finally {
     rm(dir);
   }

@@ -52,6 +52,7 @@ test('binary ark: hand-made bytes are parsed exactly, and our writer produces ex
     assert.equal(got[0][1].cols, 3);
     assert.deepEqual(Array.from(got[0][1].data), a.map(Math.fround));
     assert.equal(got[0][1].data64, undefined);
+    assert.deepEqual(got.map(([, m]) => m.stored), ['float', 'double', 'float']);
     assert.deepEqual(Array.from(got[1][1].data64!), b); // exact doubles
     assert.deepEqual(Array.from(got[1][1].data), b.map(Math.fround));
     assert.equal(got[2][1].rows, 0);

@@ -16,13 +16,14 @@ export const command: CommandModule<object, Args> = {
     y
       .positional('rspec', { type: 'string', demandOption: true, describe: 'rspecifier (ark:f, scp:f, ark:-)' })
       .positional('wspec', { type: 'string', demandOption: true, describe: 'wspecifier (ark:f, ark,t:f, ark,scp:f.ark,f.scp, ark:-)' })
-      .option('double', { type: 'boolean', default: false, describe: 'write double-precision matrices (DM); double inputs stay double anyway' }),
+      .option('double', { type: 'boolean', default: false, describe: 'write double-precision matrices (DM); binary double inputs (DM) stay double anyway' }),
   handler: (a) => {
     const w = openMatrixWriter(a.wspec);
     let n = 0;
     try {
       for (const [key, m] of readMatrices(a.rspec)) {
-        if (m.data64) w.write(key, { rows: m.rows, cols: m.cols, data: m.data64 }, { double: a.double || undefined });
+        // binary doubles stay double (exact); everything else is float unless --double
+        if (m.data64 && (m.stored === 'double' || a.double)) w.write(key, { rows: m.rows, cols: m.cols, data: m.data64 }, { double: true });
         else w.write(key, m, { double: a.double });
         n++;
       }
