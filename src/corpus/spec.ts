@@ -1,0 +1,88 @@
+/**
+ * The `synth_kws` corpus specification: classes, words, voices per domain, channel-effect
+ * strengths and sizes. Everything a recipe might want to tune lives here.
+ */
+
+export const KEYWORDS = ['yes', 'no', 'up', 'down', 'left', 'right', 'on', 'off', 'stop', 'go'] as const;
+export const UNKNOWN = '_unknown_';
+export const SILENCE = '_silence_';
+export const LABELS: readonly string[] = [...KEYWORDS, UNKNOWN, SILENCE];
+
+/** Words spoken for the `_unknown_` class (Speech Commands' auxiliary words). */
+export const UNKNOWN_WORDS = [
+  'bed', 'bird', 'cat', 'dog', 'happy', 'house', 'marvin', 'sheila', 'tree', 'wow',
+  'zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine',
+  'backward', 'forward', 'follow', 'learn', 'visual',
+];
+
+export const DOMAINS = ['source', 'flite', 'gnuspeech', 'telephone', 'noisy'] as const;
+export type Domain = (typeof DOMAINS)[number];
+export const TARGET_DOMAINS = ['flite', 'gnuspeech', 'telephone', 'noisy'] as const;
+
+/** The data sets written, in generation order. */
+export const DATASETS = [
+  'source_train', 'source_dev', 'source_test',
+  'flite_adapt', 'flite_test', 'gnuspeech_adapt', 'gnuspeech_test',
+  'telephone_adapt', 'telephone_test', 'noisy_adapt', 'noisy_test',
+] as const;
+export type Dataset = (typeof DATASETS)[number];
+
+/** eSpeak-NG English voices (all in the emscripten build). */
+export const ESPEAK_BASES = [
+  'en', 'en-us', 'en-gb-x-rp', 'en-029', 'en-gb-scotland', 'en-gb-x-gbclan', 'en-gb-x-gbcwmd', 'en-us-nyc',
+];
+/** Variants for the source domain (split into train/dev/test configurations). */
+export const SOURCE_VARIANTS = ['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'f1', 'f2', 'f3', 'f4'];
+/** Variants never used in source: telephone gets the first list, noisy the second (adapt/test halves). */
+export const TELEPHONE_VARIANTS = {
+  adapt: ['m8', 'f5', 'adam', 'linda', 'max'],
+  test: ['benjamin', 'steph', 'john', 'klatt', 'Annie'],
+};
+export const NOISY_VARIANTS = {
+  adapt: ['david', 'belinda', 'ian', 'paul', 'klatt2'],
+  test: ['edward', 'aunty', 'norbert', 'quincy', 'victor'],
+};
+
+/** eSpeak rate (wpm) and pitch (0–99) jitter ranges per speaker configuration. */
+export const ESPEAK_JITTER = { rate: [140, 210] as [number, number], pitch: [25, 75] as [number, number] };
+
+export const FLITE_VOICES = ['slt', 'rms', 'awb', 'kal16'] as const;
+/** Flite duration stretch per configuration: adapt and test use disjoint values. */
+export const FLITE_STRETCH = { adapt: [0.9, 1.1], test: [1.0, 1.2] };
+
+export const GNUSPEECH_VOICES = ['male', 'female', 'large_child', 'small_child'] as const;
+export const GNUSPEECH_TEMPO = { adapt: [0.9, 1.15], test: [1.0, 1.3] };
+/** Semitone offsets from GnuSpeech's default pitch_offset (-4): adapt and test disjoint. */
+export const GNUSPEECH_PITCH = { adapt: [-5, -2], test: [-4, -1] };
+
+/** Channel effect strengths (exposed for tuning how large the shift is). */
+export interface ChannelSpec {
+  telephone: { lowHz: number; highHz: number; edgeJitterHz: number };
+  noisy: { rt60: [number, number]; wet: [number, number]; snrDb: [number, number]; noises: ('white' | 'pink' | 'babble-like')[] };
+}
+export const CHANNELS: ChannelSpec = {
+  telephone: { lowHz: 300, highHz: 3400, edgeJitterHz: 40 },
+  noisy: { rt60: [0.2, 0.6], wet: [0.3, 0.8], snrDb: [0, 10], noises: ['white', 'pink', 'babble-like'] },
+};
+
+/** `_silence_` clip level (dBFS RMS) range. */
+export const SILENCE_LEVEL_DB: [number, number] = [-60, -35];
+
+export type CorpusSize = 'tiny' | 'default';
+
+/** Utterances per class for each data set. */
+export const SIZES: Record<CorpusSize, Record<Dataset, number>> = {
+  tiny: {
+    source_train: 3, source_dev: 2, source_test: 2,
+    flite_adapt: 2, flite_test: 2, gnuspeech_adapt: 2, gnuspeech_test: 2,
+    telephone_adapt: 2, telephone_test: 2, noisy_adapt: 2, noisy_test: 2,
+  },
+  default: {
+    source_train: 100, source_dev: 20, source_test: 25,
+    flite_adapt: 30, flite_test: 25, gnuspeech_adapt: 30, gnuspeech_test: 25,
+    telephone_adapt: 30, telephone_test: 25, noisy_adapt: 30, noisy_test: 25,
+  },
+};
+
+export const SAMPLE_RATE = 16000;
+export const CLIP_SAMPLES = 16000;
