@@ -21,6 +21,8 @@ export interface EnergyGradOrtOptions {
   exampleShape?: number[];
   executionProviders?: string[];
   probeShapes?: [number[], number[]];
+  /** See GradGraphOptions.maxPoolMask. */
+  maxPoolMask?: boolean;
 }
 
 export class EnergyGradOrt implements EnergyGrad {
@@ -41,6 +43,7 @@ export class EnergyGradOrt implements EnergyGrad {
       logitsName: opts.logitsName,
       classConditional: opts.classConditional,
       probeShapes: opts.probeShapes,
+      maxPoolMask: opts.maxPoolMask,
     });
     const ex = graph.exampleDims.map((d, i) => {
       const v = opts.exampleShape?.[i] ?? d;

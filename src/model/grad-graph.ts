@@ -26,6 +26,9 @@ export interface GradGraphOptions {
   classConditional?: boolean;
   /** Two full input shapes for the shape probes (default: batch 2 and 3, other dynamic axes 64 and 71). */
   probeShapes?: [number[], number[]];
+  /** MaxPool (square 2-D tiling windows) gradient by SpaceToDepth + compare, ties split equally,
+   * instead of the Indices output + ScatterElements (first maximum wins). Default false. */
+  maxPoolMask?: boolean;
 }
 
 export interface GradGraph {
@@ -195,7 +198,7 @@ export async function buildEnergyGradGraph(model: ModelProto, opts: GradGraphOpt
   if (li.d1.length !== 2) throw new OnnxError(`logits tensor '${logits}' has rank ${li.d1.length}; expected [batch, classes]`);
   const K = li.d1[1];
 
-  const e = new GraphEmitter(opset);
+  const e = new GraphEmitter(opset, { maxPoolMask: opts.maxPoolMask ?? false });
   const fwd: NodeProto[] = kept.map((i) => {
     const c = cloneNode(nodes[i]);
     const r = RULES[c.opType ?? ''];

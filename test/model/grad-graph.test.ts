@@ -173,59 +173,64 @@ test('many ops (strided/grouped/dilated Conv, BatchNorm, overlapping MaxPool, Pa
   await eg.dispose();
 });
 
-test('MaxPool with ties sends each window gradient to exactly one element (the first), BatchNorm in eval mode', async () => {
-  const rng = new Rng(4);
-  const inits = [
-    floatTensor('s', [1], [2]),
-    floatTensor('b', [1], [0.5]),
-    floatTensor('mu', [1], [0.25]),
-    floatTensor('var', [1], [3]),
-    randTensor(rng, 'w', [3, 4], 1),
-  ];
-  const nodes = [
-    node('BatchNormalization', ['x', 's', 'b', 'mu', 'var'], ['bn']),
-    node('MaxPool', ['bn'], ['mp'], { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] } }),
-    node('Flatten', ['mp'], ['fl']),
-    node('Gemm', ['fl', 'w'], ['logits'], { transB: { i: 1 } }),
-  ];
-  const m = tinyModel(nodes, inits, ['batch', 1, 4, 4], 'logits');
-  const eg = await EnergyGradOrt.create(m, { logitsName: 'logits', executionProviders: ['cpu'] });
-  const B = 2;
-  const x = new Float32Array(B * 16);
-  // Each 2×2 window holds one value four times (ties), except one window with a clear maximum.
-  for (let b = 0; b < B; b++)
-    for (let h = 0; h < 4; h++) for (let w = 0; w < 4; w++) x[b * 16 + h * 4 + w] = (b + 1) * (Math.floor(h / 2) * 2 + Math.floor(w / 2)) * 0.3 - 0.5;
-  x[16 + 2 * 4 + 3] = 5; // sample 1, window (1,1): clear max at (2,3)
-  const { grad } = await eg.energyAndGrad(x, B);
-  const scale = 2 / Math.sqrt(3 + 1e-5);
-  for (let b = 0; b < B; b++) {
-    for (let wh = 0; wh < 2; wh++) {
-      for (let ww = 0; ww < 2; ww++) {
-        const idx = [0, 1, 4, 5].map((o) => b * 16 + wh * 8 + ww * 2 + o);
-        const nz = idx.filter((i) => grad[i] !== 0);
-        assert.equal(nz.length, 1, `window ${b},${wh},${ww}: ${idx.map((i) => grad[i])}`);
-        const clear = b === 1 && wh === 1 && ww === 1;
-        assert.equal(nz[0], clear ? 16 + 2 * 4 + 3 : idx[0]);
-        // Moving the whole window together moves the pooled value: FD along the window indicator.
-        const eps = 1e-3;
-        const xp = x.slice();
-        const xm = x.slice();
-        for (const i of idx) {
-          xp[i] += eps;
-          xm[i] -= eps;
+for (const variant of ['tiling, maxPoolMask (ties share)', 'tiling, Indices (first maximum)', 'ceil_mode=1, Indices (first maximum)'] as const) {
+  test(`MaxPool with ties, ${variant}; BatchNorm in eval mode`, async () => {
+    const rng = new Rng(4);
+    const inits = [
+      floatTensor('s', [1], [2]),
+      floatTensor('b', [1], [0.5]),
+      floatTensor('mu', [1], [0.25]),
+      floatTensor('var', [1], [3]),
+      randTensor(rng, 'w', [3, 4], 1),
+    ];
+    const ceil = variant.startsWith('ceil');
+    const nodes = [
+      node('BatchNormalization', ['x', 's', 'b', 'mu', 'var'], ['bn']),
+      node('MaxPool', ['bn'], ['mp'], { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] }, ...(ceil ? { ceil_mode: { i: 1 } } : {}) }),
+      node('Flatten', ['mp'], ['fl']),
+      node('Gemm', ['fl', 'w'], ['logits'], { transB: { i: 1 } }),
+    ];
+    const m = tinyModel(nodes, inits, ['batch', 1, 4, 4], 'logits');
+    const maskPath = variant.includes('maxPoolMask');
+    const eg = await EnergyGradOrt.create(m, { logitsName: 'logits', executionProviders: ['cpu'], maxPoolMask: maskPath });
+    const B = 2;
+    const x = new Float32Array(B * 16);
+    // Each 2×2 window holds one value four times (ties), except one window with a clear maximum.
+    for (let b = 0; b < B; b++)
+      for (let h = 0; h < 4; h++) for (let w = 0; w < 4; w++) x[b * 16 + h * 4 + w] = (b + 1) * (Math.floor(h / 2) * 2 + Math.floor(w / 2)) * 0.3 - 0.5;
+    x[16 + 2 * 4 + 3] = 5; // sample 1, window (1,1): clear max at (2,3)
+    const { grad } = await eg.energyAndGrad(x, B);
+    for (let b = 0; b < B; b++) {
+      for (let wh = 0; wh < 2; wh++) {
+        for (let ww = 0; ww < 2; ww++) {
+          const idx = [0, 1, 4, 5].map((o) => b * 16 + wh * 8 + ww * 2 + o);
+          const nz = idx.filter((i) => grad[i] !== 0);
+          const clear = b === 1 && wh === 1 && ww === 1;
+          if (clear) assert.deepEqual(nz, [16 + 2 * 4 + 3]);
+          else if (!maskPath) assert.deepEqual(nz, [idx[0]], `first maximum gets the gradient: ${idx.map((i) => grad[i])}`);
+          else {
+            assert.equal(nz.length, 4);
+            for (const i of idx) assert.ok(Math.abs(grad[i] - grad[idx[0]]) <= 1e-7, 'tied maxima share equally');
+          }
+          // Moving the whole window together moves the pooled value: FD along the window indicator.
+          const eps = 1e-3;
+          const xp = x.slice();
+          const xm = x.slice();
+          for (const i of idx) {
+            xp[i] += eps;
+            xm[i] -= eps;
+          }
+          const ep = await eg.energyAndGrad(xp, B);
+          const em = await eg.energyAndGrad(xm, B);
+          const fd = (ep.energy[b] - em.energy[b]) / (2 * eps);
+          const an = idx.reduce((a, i) => a + grad[i], 0);
+          assert.ok(Math.abs(fd - an) <= 1e-2 * Math.abs(an) + 1e-5, `window FD ${fd} vs ${an}`);
         }
-        const ep = await eg.energyAndGrad(xp, B);
-        const em = await eg.energyAndGrad(xm, B);
-        const fd = (ep.energy[b] - em.energy[b]) / (2 * eps);
-        const an = idx.reduce((a, i) => a + grad[i], 0);
-        assert.ok(Math.abs(fd - an) <= 1e-2 * Math.abs(an) + 1e-5, `window FD ${fd} vs ${an}`);
       }
     }
-  }
-  // BatchNorm eval: gradient = running-stat scale × upstream gradient, checked on the clear max.
-  assert.ok(scale > 0);
-  await eg.dispose();
-});
+    await eg.dispose();
+  });
+}
 
 test('an op without a gradient rule on the differentiable path is an UnsupportedOpError naming op, node and index', async () => {
   const rng = new Rng(1);

@@ -25,6 +25,8 @@ export class GraphEmitter {
 
   constructor(
     readonly opset: number,
+    /** Rule choices: maxPoolMask = gradient of tiling 2-D MaxPool by SpaceToDepth/compare instead of Indices + scatter. */
+    readonly choices: { maxPoolMask: boolean } = { maxPoolMask: false },
     private readonly prefix = 'jemda_grad/',
   ) {}
 

@@ -410,24 +410,10 @@ export const RULES: Record<string, Rule> = {
   MaxPool: {
     diff: [0],
     forward: (node, e) => {
+      if (e.choices.maxPoolMask && simplePool(node)) return;
       if ((node.output ?? []).length < 2 || !node.output![1]) node.output = [node.output![0], e.fresh('maxpool_indices')];
     },
-    backward: (c) => {
-      const x = c.node.input![0];
-      const idx = c.node.output![1];
-      const e = c.e;
-      if (attrInt(c.node, 'storage_order', 0) !== 0) c.fail('storage_order=1');
-      const kernel = attrInts(c.node, 'kernel_shape', [])!;
-      const strides = attrInts(c.node, 'strides', undefined) ?? kernel.map(() => 1);
-      const dil = attrInts(c.node, 'dilations', undefined) ?? kernel.map(() => 1);
-      const overlap = kernel.some((k, i) => dil[i] * (k - 1) + 1 > strides[i]);
-      const flatN = e.op1('Reshape', [e.op1('Size', [x]), e.i64([1])]);
-      const zeros = e.op1('ConstantOfShape', [flatN], { value: { t: floatTensorZero() } });
-      const upd = e.op1('Reshape', [c.gOut[0]!, e.i64([-1])]);
-      const ind = e.op1('Reshape', [idx, e.i64([-1])]);
-      const sc = e.op1('ScatterElements', [zeros, ind, upd], { axis: { i: 0 }, ...(overlap ? { reduction: { s: 'add' } } : {}) });
-      return [e.reshapeLike(sc, x)];
-    },
+    backward: (c) => (c.e.choices.maxPoolMask && simplePool(c.node) ? maxPoolMaskBackward(c) : maxPoolIndexBackward(c)),
   },
   AveragePool: {
     diff: [0],
@@ -558,6 +544,77 @@ export const RULES: Record<string, Rule> = {
   LogSoftmax: softmaxBackward(true),
   Gather: { diff: [] as number[], backward: undefined },
 };
+
+/** Square 2-D, non-overlapping, unpadded, undilated pooling (kernel == stride): windows tile the input. */
+function simplePool(node: NodeProto): boolean {
+  const kernel = attrInts(node, 'kernel_shape', [])!;
+  const strides = attrInts(node, 'strides', undefined) ?? kernel.map(() => 1);
+  const dil = attrInts(node, 'dilations', undefined) ?? kernel.map(() => 1);
+  const pads = attrInts(node, 'pads', undefined) ?? [];
+  const autoPad = attrString(node, 'auto_pad', 'NOTSET');
+  return (
+    kernel.length === 2 &&
+    kernel[0] === kernel[1] &&
+    kernel.every((k, i) => strides[i] === k) &&
+    dil.every((d) => d === 1) &&
+    pads.every((p) => p === 0) &&
+    (autoPad === 'NOTSET' || autoPad === 'VALID') &&
+    attrInt(node, 'ceil_mode', 0) === 0 &&
+    (node.output ?? []).filter((o) => o).length === 1
+  );
+}
+
+/**
+ * MaxPool gradient for square 2-D tiling windows without the Indices output (which forces
+ * onnxruntime's slow generic pooling kernel): SpaceToDepth views x as [N, k·k, C, Ho, Wo], so the
+ * comparison with the pooled max broadcasts over an outer axis (fast); mask = (x == max), each
+ * window's gradient is split equally among tied maxima (a valid subgradient that keeps the sum),
+ * and DepthToSpace puts it back.
+ */
+function maxPoolMaskBackward(c: BwdCtx): string[] {
+  const e = c.e;
+  const x = c.node.input![0];
+  const y = c.node.output![0];
+  const k = attrInts(c.node, 'kernel_shape', [])![0];
+  const xi = c.info(x);
+  const ys = e.shape(y);
+  const ydim = (i: number) => e.op1('Gather', [ys, e.i64([i])], { axis: { i: 0 } });
+  const divisible = [2, 3].every((a) => xi.d1[a] % k === 0 && xi.d2[a] % k === 0);
+  const xc = divisible
+    ? x
+    : e.op1('Slice', [x, e.i64([0, 0]), e.op1('Concat', [2, 3].map((a) => e.op1('Mul', [ydim(a), e.i64([k])])), { axis: { i: 0 } }), e.i64([2, 3])]);
+  const s2d = e.op1('SpaceToDepth', [xc], { blocksize: { i: k } });
+  const shape5 = e.op1('Concat', [ydim(0), e.i64([k * k]), ydim(1), ydim(2), ydim(3)], { axis: { i: 0 } });
+  const x5 = e.op1('Reshape', [s2d, shape5]);
+  const y5 = e.unsqueeze(y, [1]);
+  const mask = e.op1('Cast', [e.op1('Equal', [x5, y5])], { to: { i: FLOAT } });
+  const cnt = e.reduceSum(mask, [1], true);
+  const gr = e.op1('Div', [e.unsqueeze(c.gOut[0]!, [1]), cnt]);
+  const d4 = e.op1('Reshape', [e.op1('Mul', [mask, gr]), e.shape(s2d)]);
+  const dc = e.op1('DepthToSpace', [d4], { blocksize: { i: k }, mode: { s: 'DCR' } });
+  if (divisible) return [dc];
+  const padEnd = e.op1('Sub', [e.shape(x), e.shape(xc)]);
+  const pads = e.op1('Concat', [e.i64([0, 0, 0, 0]), padEnd], { axis: { i: 0 } });
+  return [e.op1('Pad', [dc, pads], { mode: { s: 'constant' } })];
+}
+
+/** General MaxPool gradient: scatter the output gradient to the Indices output (first maximum on ties). */
+function maxPoolIndexBackward(c: BwdCtx): string[] {
+  const x = c.node.input![0];
+  const idx = c.node.output![1];
+  const e = c.e;
+  if (attrInt(c.node, 'storage_order', 0) !== 0) c.fail('storage_order=1');
+  const kernel = attrInts(c.node, 'kernel_shape', [])!;
+  const strides = attrInts(c.node, 'strides', undefined) ?? kernel.map(() => 1);
+  const dil = attrInts(c.node, 'dilations', undefined) ?? kernel.map(() => 1);
+  const overlap = kernel.some((k, i) => dil[i] * (k - 1) + 1 > strides[i]);
+  const flatN = e.op1('Reshape', [e.op1('Size', [x]), e.i64([1])]);
+  const zeros = e.op1('ConstantOfShape', [flatN], { value: { t: floatTensorZero() } });
+  const upd = e.op1('Reshape', [c.gOut[0]!, e.i64([-1])]);
+  const ind = e.op1('Reshape', [idx, e.i64([-1])]);
+  const sc = e.op1('ScatterElements', [zeros, ind, upd], { axis: { i: 0 }, ...(overlap ? { reduction: { s: 'add' } } : {}) });
+  return [e.reshapeLike(sc, x)];
+}
 
 function floatTensorZero() {
   return onnx.TensorProto.create({ dims: [1], dataType: FLOAT, floatData: [0] });
