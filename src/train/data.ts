@@ -1,0 +1,31 @@
+/**
+ * Training data from data dirs: model inputs computed with the model's front end; for the
+ * training set, wave-level augmented copies (speed perturbation, noise at moderate SNR) are
+ * precomputed once per utterance, each with its own seeded rng (seed ^ hash(utt)), so that epochs
+ * only pay for feature-level augmentation.
+ */
+import type { FrontEnd } from '../model/frontend.ts';
+import { loadExamples } from '../eval/examples.ts';
+import type { ExampleSet } from '../eval/ort-logits.ts';
+import { MismatchError } from '../util/errors.ts';
+import { hashString, Rng } from '../util/rng.ts';
+import { log } from '../util/log.ts';
+import type { TrainSet } from './trainer.ts';
+import { waveCopies, type WaveAugmentOptions } from './wave-augment.ts';
+
+export function loadTrainSet(dir: string, fe: FrontEnd, labels: string[], wave: WaveAugmentOptions | null, seed: number): TrainSet {
+  const useWave = wave !== null && (wave.speeds.length > 0 || wave.noiseCopies > 0);
+  const ex = loadExamples(dir, fe, labels, {
+    title: `features ${dir}`,
+    ...(useWave ? { waveCopies: (s: Float32Array, utt: string) => waveCopies(s, fe.sampleRate, wave as WaveAugmentOptions, new Rng((seed ^ hashString(utt)) >>> 0)) } : {}),
+  });
+  if (ex.shapes) throw new MismatchError(`${dir}: utterances give inputs of different shapes; training needs a front end with a fixed frame count (numFrames)`);
+  const copies = ex.inputs.map((x, i) => [x, ...(ex.extra?.[i] ?? [])]);
+  log(`train data ${dir}: ${ex.inputs.length} utterances × ${copies[0].length} version(s) from ${ex.source}`);
+  return { copies, labels: ex.labels, exampleShape: ex.exampleShape };
+}
+
+export function loadDevSet(dir: string, fe: FrontEnd, labels: string[]): ExampleSet {
+  const ex = loadExamples(dir, fe, labels, { title: `features ${dir}` });
+  return { inputs: ex.inputs, labels: ex.labels, exampleShape: ex.exampleShape, ...(ex.shapes ? { shapes: ex.shapes } : {}), utts: ex.utts };
+}
