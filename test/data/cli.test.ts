@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { openMatrixWriter } from '../../src/data/kaldi-io.ts';
+import { onnx, saveModel, setMetadata } from '../../src/model/onnx-io.ts';
 import { makeValidDir, rm, tempDir, writeFiles } from './helpers.ts';
 
 function jemda(args: string[], input?: Buffer): { status: number | null; stdout: string; stderr: string; out: Buffer } {
@@ -28,6 +29,19 @@ test('validate-data-dir: every problem on stdout as file:line, exit 1; clean dir
     assert.ok(lines.includes(`${path.join(dir, 'utt2spk')}:2: not sorted (C locale): 's1-a' comes after 's1-b'`), r.stdout);
     assert.ok(lines.includes(`${path.join(dir, 'utt2label')}:2: label 'maybe' of 's1-b' is not in the label set {yes,no}`), r.stdout);
     assert.ok(lines.some((l) => l.startsWith(`${path.join(dir, 'utt2spk')}: utterance 's2-a' (wav.scp:3) has no speaker`)), r.stdout);
+    // the label set of a model (metadata jemda.labels)
+    const model = onnx.ModelProto.create({
+      irVersion: 8,
+      graph: onnx.GraphProto.create({ name: 'g', output: [onnx.ValueInfoProto.create({ name: 'y' })] }),
+    });
+    setMetadata(model, { 'jemda.labels': JSON.stringify(['yes', 'no', '_unknown_']) });
+    saveModel(path.join(dir, 'm.onnx'), model);
+    r = jemda(['validate-data-dir', dir, '--model', path.join(dir, 'm.onnx')]);
+    assert.ok(r.stdout.includes(`${path.join(dir, 'utt2label')}:2: label 'maybe' of 's1-b' is not in the label set {yes,no,_unknown_}`), r.stdout + r.stderr);
+    fs.writeFileSync(path.join(dir, 'bad.onnx'), 'not onnx');
+    r = jemda(['validate-data-dir', dir, '--model', path.join(dir, 'bad.onnx')]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /jemda: error: .*bad\.onnx: not a valid ONNX model/);
     // a missing wav file, and --no-check-files
     fs.rmSync(path.join(dir, 'wav', 's1-a.wav'));
     r = jemda(['validate-data-dir', dir]);

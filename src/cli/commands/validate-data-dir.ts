@@ -1,7 +1,9 @@
 /** `jemda validate-data-dir DIR`: list every problem of a Kaldi data dir as file:line: message. */
 import * as fs from 'node:fs';
 import type { CommandModule } from 'yargs';
-import { ConfigError } from '../../util/errors.ts';
+import { ConfigError, MismatchError } from '../../util/errors.ts';
+import { getMetadata, loadModel } from '../../model/onnx-io.ts';
+import { LABELS_KEY } from '../../model/frontend.ts';
 import { log } from '../../util/log.ts';
 import { formatProblems, validateDataDir } from '../../data/validate.ts';
 
@@ -9,11 +11,28 @@ interface Args {
   dir: string;
   labels?: string;
   labelSet?: string;
+  model?: string;
   checkFiles?: boolean;
 }
 
+/** The label list stored in a jemda ONNX model's metadata. */
+function modelLabels(file: string): string[] {
+  const md = getMetadata(loadModel(file));
+  if (!md[LABELS_KEY]) throw new MismatchError(`${file}: no ${LABELS_KEY} metadata: the model has no label list`);
+  let labels: unknown;
+  try {
+    labels = JSON.parse(md[LABELS_KEY]);
+  } catch (e) {
+    throw new MismatchError(`${file}: metadata ${LABELS_KEY} is not valid JSON (${(e as Error).message})`);
+  }
+  if (!Array.isArray(labels) || !labels.every((l) => typeof l === 'string')) throw new MismatchError(`${file}: metadata ${LABELS_KEY} is not a list of strings`);
+  return labels as string[];
+}
+
 function labelSetOf(a: Args): string[] | undefined {
-  if (a.labels !== undefined && a.labelSet !== undefined) throw new ConfigError('give --labels or --label-set, not both');
+  const given = [a.labels, a.labelSet, a.model].filter((x) => x !== undefined).length;
+  if (given > 1) throw new ConfigError('give only one of --labels, --label-set, --model');
+  if (a.model !== undefined) return modelLabels(a.model);
   if (a.labelSet !== undefined) return a.labelSet.split(',').map((s) => s.trim()).filter((s) => s !== '');
   if (a.labels !== undefined) {
     let text: string;
@@ -35,6 +54,7 @@ export const command: CommandModule<object, Args> = {
       .positional('dir', { type: 'string', demandOption: true, describe: 'data dir' })
       .option('labels', { type: 'string', describe: 'file with the allowed labels, one a line' })
       .option('label-set', { type: 'string', describe: 'allowed labels, comma separated' })
+      .option('model', { type: 'string', describe: "ONNX model whose label list (metadata jemda.labels) gives the allowed labels" })
       .option('check-files', { type: 'boolean', default: true, describe: 'check that wav files and feature archives exist (--no-check-files to skip)' }),
   handler: (a) => {
     const problems = validateDataDir(a.dir, { labelSet: labelSetOf(a), checkFiles: a.checkFiles !== false });
