@@ -12,7 +12,7 @@ import { Rng } from '../util/rng.ts';
 export interface BenchSgldOptions {
   batch: number;
   threads: number;
-  /** Timed steps (default 10); 3 warm-up steps come first. */
+  /** Timed steps (default 10); `warmup` (default 6) untimed steps come first (onnxruntime needs a few runs to settle). */
   steps?: number;
   warmup?: number;
   logitsName?: string;
@@ -42,7 +42,7 @@ function median(v: number[]): number {
 
 export async function benchSgldStep(model: ModelProto, opts: BenchSgldOptions): Promise<BenchSgldResult> {
   const steps = opts.steps ?? 10;
-  const warmup = opts.warmup ?? 3;
+  const warmup = opts.warmup ?? 6;
   const logitsName = opts.logitsName ?? findLogits(model).name;
   const dims = inputDims(model).dims.slice(1);
   const ex = dims.map((d, i) => opts.exampleShape?.[i] ?? d ?? 0);

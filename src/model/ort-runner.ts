@@ -5,6 +5,9 @@
  * The CUDA execution provider is used when it can be created; otherwise the CPU one, with one
  * log line saying why.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createRequire } from 'node:module';
 import * as ort from 'onnxruntime-node';
 import { onnx, decodeModel, encodeModel, toNum, type ModelProto } from './onnx-io.ts';
 import { OnnxError } from '../util/errors.ts';
@@ -22,6 +25,21 @@ export interface OrtRunnerOptions {
 }
 
 let cudaUnavailable: string | null = null;
+
+/** Why the CUDA provider cannot be used (its shared library is not installed), or null. */
+function cudaLibraryMissing(): string | null {
+  try {
+    const req = createRequire(import.meta.url);
+    const pkg = path.dirname(req.resolve('onnxruntime-node/package.json'));
+    const bin = path.join(pkg, 'bin');
+    const found = fs
+      .readdirSync(bin, { recursive: true })
+      .some((f) => String(f).endsWith('libonnxruntime_providers_cuda.so'));
+    return found ? null : 'onnxruntime-node has no libonnxruntime_providers_cuda.so';
+  } catch (e) {
+    return `cannot inspect onnxruntime-node (${(e as Error).message})`;
+  }
+}
 
 function tensorOf(f: Feed): ort.Tensor {
   if (f.data instanceof Float32Array) return new ort.Tensor('float32', f.data, f.dims);
@@ -84,6 +102,13 @@ export class OrtRunner {
       graphOptimizationLevel: opts.graphOptimizationLevel ?? 'all',
       ...(opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
     };
+    if (!opts.executionProviders && cudaUnavailable === null) {
+      const missing = cudaLibraryMissing();
+      if (missing) {
+        cudaUnavailable = missing;
+        log(`onnxruntime: CUDA execution provider unavailable (${missing}); using cpu`);
+      }
+    }
     let eps = opts.executionProviders ?? ['cuda', 'cpu'];
     if (!opts.executionProviders && cudaUnavailable !== null) eps = ['cpu'];
     try {
