@@ -111,6 +111,22 @@ export function validateDataDir(dir: string, opts: ValidateOptions = {}): Proble
     for (const u of utts.keys()) {
       if (!u2s.has(u)) problems.push({ file: utt2spk.file, message: `utterance '${u}' (${where(u)}) has no speaker` });
     }
+    // Kaldi's rule: sorted by utterance, the speakers must come out sorted too (speaker ids
+    // should be prefixes of utterance ids). Only meaningful when the file itself is sorted.
+    if (!utt2spk.problems.some((p) => p.message.startsWith('not sorted'))) {
+      let prev: { spk: Buffer; name: string } | null = null;
+      for (const e of utt2spk.entries) {
+        const b = Buffer.from(e.value, 'utf8');
+        if (prev && Buffer.compare(prev.spk, b) > 0) {
+          problems.push({
+            file: utt2spk.file,
+            line: e.line,
+            message: `speaker '${e.value}' of '${e.key}' comes after speaker '${prev.name}': sorted by utterance, speakers must be sorted too (make speaker ids prefixes of utterance ids)`,
+          });
+        }
+        prev = { spk: b, name: e.value };
+      }
+    }
   }
 
   // spk2utt is utt2spk inverted.

@@ -74,6 +74,23 @@ test('every problem class is reported, each with the right file:line', () => {
   }
 });
 
+test('speakers must sort with their utterances (Kaldi: speaker ids are prefixes)', () => {
+  const dir = tempDir();
+  try {
+    writeFiles(dir, {
+      'wav.scp': 'a-b_1 x |\na_1 y |\n',
+      utt2spk: 'a-b_1 a-b\na_1 a\n',
+      spk2utt: 'a a_1\na-b a-b_1\n',
+    });
+    const probs = validateDataDir(dir);
+    assert.equal(probs.length, 1, formatProblems(probs));
+    assert.equal(probs[0].line, 2);
+    assert.match(probs[0].message, /speaker 'a' of 'a_1' comes after speaker 'a-b'/);
+  } finally {
+    rm(dir);
+  }
+});
+
 test('segments: unknown recording, end <= start, non-numeric; missing required files', () => {
   const dir = tempDir();
   try {
