@@ -36,6 +36,9 @@ test('writeTable sorts (C locale) and readTable reads it back; bad keys are refu
     assert.equal(fs.readFileSync(f, 'utf8'), 'B s1\na s1\nb s2\n');
     assert.deepEqual([...readTable(f)], [['B', 's1'], ['a', 's1'], ['b', 's2']]);
     assert.throws(() => writeTable(f, new Map([['a b', 'x']])), DataError);
+    fs.writeFileSync(f, 'b 1\na 2');
+    assert.deepEqual([...readTable(f)], [['b', '1'], ['a', '2']], 'readers accept unsorted files without a final newline');
+    assert.throws(() => readTable(f, 'one', { requireSorted: true }), /:2: not sorted/);
     fs.writeFileSync(f, 'a x\na y\n');
     assert.throws(() => readTable(f), (e: unknown) => e instanceof DataError && e.message.startsWith(`${f}:2: duplicate id 'a'`));
   } finally {
