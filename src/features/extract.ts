@@ -7,7 +7,9 @@
 import { Rng } from '../util/rng.ts';
 import { dctMatrix, lifterCoeffs } from './dct.ts';
 import { RealFft } from './fft.ts';
-import { dither, extractFrame, firstSampleOfFrame, FLT_EPSILON, logEnergy, numFrames, processFrame, processFrameFrom } from './framing.ts';
+import {
+  dither, extractFrame, firstSampleOfFrame, FLT_EPSILON, logEnergy, numFrames, preemphWindowSums, processFrame, processFrameFrom,
+} from './framing.ts';
 import { type Matrix, makeMatrix } from './matrix.ts';
 import { applyMelBanks, makeMelBanks, type MelBanks } from './mel.ts';
 import { FBANK_DEFAULTS, type FbankOptions, frameGeometry, MFCC_DEFAULTS, type MfccOptions, resolveOptions, type CommonOptions } from './options.ts';
@@ -25,6 +27,9 @@ interface Plan {
   banks: MelBanks;
   fft: RealFft;
   meyda: MeydaPowerSpectrum | null;
+  /** Spectrum of the window (zero-padded), for the single-pass DC removal. */
+  winRe: Float64Array;
+  winIm: Float64Array;
 }
 
 const planCache = new Map<string, Plan>();
@@ -34,12 +39,18 @@ function makePlan(o: CommonOptions): Plan {
   const hit = planCache.get(key);
   if (hit) return hit;
   const g = frameGeometry(o);
+  const window = makeWindow(o['window-type'], g.windowSize, o['blackman-coeff']);
+  const fft = new RealFft(g.paddedSize);
+  const winRe = new Float64Array((g.paddedSize >> 1) + 1), winIm = new Float64Array((g.paddedSize >> 1) + 1);
+  fft.transform(window, 0, g.windowSize, winRe, winIm);
   const plan: Plan = {
     ...g,
-    window: makeWindow(o['window-type'], g.windowSize, o['blackman-coeff']),
+    window,
     banks: makeMelBanks(o['num-mel-bins'], g.paddedSize, o['sample-frequency'], o['low-freq'], o['high-freq']),
-    fft: new RealFft(g.paddedSize),
+    fft,
     meyda: o.spectrum === 'meyda' ? new MeydaPowerSpectrum(g.paddedSize, o['sample-frequency']) : null,
+    winRe,
+    winIm,
   };
   if (planCache.size > 32) planCache.clear();
   planCache.set(key, plan);
@@ -67,20 +78,34 @@ function melFrames(samples: Float32Array, o: CommonOptions): { nf: number; mel: 
   const removeDc = o['remove-dc-offset'], rawEnergy = o['raw-energy'];
   const usePower = (o as Partial<FbankOptions>)['use-power'] !== false;
   const n = samples.length;
+  const sums = new Float64Array(2);
+  // Fast path (no dither, raw energy, built-in FFT, frame inside the signal): one pass over the
+  // samples, DC removal folded into the spectrum. Otherwise the step-by-step Kaldi order.
+  const fastOk = !rng && rawEnergy && !meyda;
   for (let f = 0; f < nf; f++) {
     const start = firstSampleOfFrame(f, windowSize, windowShift, snip);
     let energy: number;
-    if (!rng && start >= 0 && start + windowSize <= n) {
-      energy = processFrameFrom(samples, start, INT16_SCALE, frame, 0, window, removeDc, preemph);
+    if (fastOk && start >= 0 && start + windowSize <= n) {
+      preemphWindowSums(samples, start, INT16_SCALE, frame, 0, window, preemph, sums);
+      const s = sums[0], s2 = sums[1];
+      const e = removeDc ? (windowSize * s2 - s * s) / windowSize : s2;
+      energy = Math.log(e > FLT_EPSILON ? e : FLT_EPSILON);
+      const alpha = removeDc ? (s / windowSize) * (1 - preemph) : 0;
+      // frame[windowSize ..] is never written, so the whole padded buffer is the zero-padded frame
+      fft.powerSpectrumMinus(frame, 0, paddedSize, power, 0, p.winRe, p.winIm, alpha);
     } else {
-      extractFrame(samples, f, windowSize, windowShift, snip, INT16_SCALE, frame, 0);
-      if (rng) dither(frame, 0, windowSize, o.dither, rng);
-      energy = processFrame(frame, 0, window, removeDc, preemph);
+      if (start >= 0 && start + windowSize <= n && !rng) {
+        energy = processFrameFrom(samples, start, INT16_SCALE, frame, 0, window, removeDc, preemph);
+      } else {
+        extractFrame(samples, f, windowSize, windowShift, snip, INT16_SCALE, frame, 0);
+        if (rng) dither(frame, 0, windowSize, o.dither, rng);
+        energy = processFrame(frame, 0, window, removeDc, preemph);
+      }
+      if (!rawEnergy) energy = logEnergy(frame, 0, windowSize);
+      if (meyda) meyda.powerSpectrum(frame, 0, windowSize, power, 0);
+      else fft.powerSpectrum(frame, 0, windowSize, power, 0);
     }
-    if (!rawEnergy) energy = logEnergy(frame, 0, windowSize);
     energies[f] = energy < floorLog ? floorLog : energy;
-    if (meyda) meyda.powerSpectrum(frame, 0, windowSize, power, 0);
-    else fft.powerSpectrum(frame, 0, windowSize, power, 0);
     if (!usePower) for (let k = 0; k < half; k++) power[k] = Math.sqrt(power[k]);
     applyMelBanks(banks, power, 0, mel, f * nb);
   }

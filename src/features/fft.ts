@@ -101,12 +101,35 @@ export class RealFft {
 
   /** |X[k]|², k = 0..n/2, of x[off .. off+len) zero-padded to n, into out[outOff ..]. */
   powerSpectrum(x: Float64Array, off: number, len: number, out: Float64Array, outOff: number): void {
+    this.powerSpectrumMinus(x, off, len, out, outOff, null, null, 0);
+  }
+
+  /**
+   * |X[k] − alpha·C[k]|² for k = 0..n/2, where X is the spectrum of x (as in powerSpectrum) and C a
+   * precomputed spectrum (re, im of length n/2+1). By linearity this is the power spectrum of
+   * x − alpha·c: the feature code uses it to subtract the frame mean after windowing
+   * (c = the window's pre-emphasised DC response) without another pass over the frame.
+   */
+  powerSpectrumMinus(
+    x: Float64Array,
+    off: number,
+    len: number,
+    out: Float64Array,
+    outOff: number,
+    cRe: Float64Array | null,
+    cIm: Float64Array | null,
+    alpha: number,
+  ): void {
     if (len > this.n) throw new RangeError(`FFT input of ${len} values exceeds size ${this.n}`);
+    const useC = cRe !== null && cIm !== null && alpha !== 0;
     if (this.direct) {
       const h = this.n >> 1;
       const r = this.re, i = this.im;
       this.dft(x, off, len, r, i);
-      for (let k = 0; k <= h; k++) out[outOff + k] = r[k] * r[k] + i[k] * i[k];
+      for (let k = 0; k <= h; k++) {
+        const a = useC ? r[k] - alpha * cRe![k] : r[k], b = useC ? i[k] - alpha * cIm![k] : i[k];
+        out[outOff + k] = a * a + b * b;
+      }
       return;
     }
     if ((len & 1) === 0) this.packFirstStage(x, off, len);
@@ -115,16 +138,38 @@ export class RealFft {
       this.butterflies(false);
     }
     const { m, re, im, cosN, sinN } = this;
-    const d0 = re[0] + im[0], dm = re[0] - im[0];
-    out[outOff] = d0 * d0;
-    out[outOff + m] = dm * dm;
-    for (let k = 1; k < m; k++) {
-      const zr = re[k], zi = im[k], cr = re[m - k], ci = -im[m - k];
-      const er = 0.5 * (zr + cr), ei = 0.5 * (zi + ci);
-      const or = 0.5 * (zi - ci), oi = -0.5 * (zr - cr);
+    // split pairwise (k and m−k share their loads)
+    let x0r = re[0] + im[0], xmr = re[0] - im[0];
+    let x0i = 0, xmi = 0;
+    if (useC) {
+      x0r -= alpha * cRe![0];
+      x0i -= alpha * cIm![0];
+      xmr -= alpha * cRe![m];
+      xmi -= alpha * cIm![m];
+    }
+    out[outOff] = x0r * x0r + x0i * x0i;
+    out[outOff + m] = xmr * xmr + xmi * xmi;
+    const half = m >> 1;
+    for (let k = 1; k <= half; k++) {
+      const q = m - k;
+      const zr = re[k], zi = im[k], yr = re[q], yi = im[q];
+      // E = (Z[k] + conj Z[q])/2, O = -i (Z[k] - conj Z[q])/2
+      const er = 0.5 * (zr + yr), ei = 0.5 * (zi - yi);
+      const or = 0.5 * (zi + yi), oi = -0.5 * (zr - yr);
       const c = cosN[k], s = sinN[k];
-      const xr = er + c * or + s * oi, xi = ei + c * oi - s * or;
-      out[outOff + k] = xr * xr + xi * xi;
+      // X[k] = E + w^k O with w^k = c - i s
+      const tr = c * or + s * oi, ti = c * oi - s * or;
+      let ar = er + tr, ai = ei + ti;
+      // X[q] = conj(E) + w^q conj(O)... = conj(E - w^k O) since w^q = -conj(w^k)
+      let br = er - tr, bi = -(ei - ti);
+      if (useC) {
+        ar -= alpha * cRe![k];
+        ai -= alpha * cIm![k];
+        br -= alpha * cRe![q];
+        bi -= alpha * cIm![q];
+      }
+      out[outOff + k] = ar * ar + ai * ai;
+      if (q !== k) out[outOff + q] = br * br + bi * bi;
     }
   }
 
@@ -161,6 +206,23 @@ export class RealFft {
         im[a] = ai + bi;
         re[a + 1] = ar - br;
         im[a + 1] = ai - bi;
+      }
+    } else if (half === m) {
+      // whole buffer: no zero-padding tests
+      for (let a = 0; a < m; a += 4) {
+        const j0 = off + 2 * rev[a], j1 = off + 2 * rev[a + 1], j2 = off + 2 * rev[a + 2], j3 = off + 2 * rev[a + 3];
+        const f0r = x[j0], f0i = x[j0 + 1], f2r = x[j1], f2i = x[j1 + 1];
+        const f1r = x[j2], f1i = x[j2 + 1], f3r = x[j3], f3i = x[j3 + 1];
+        const Ar = f0r + f2r, Ai = f0i + f2i, Br = f0r - f2r, Bi = f0i - f2i;
+        const Cr = f1r + f3r, Ci = f1i + f3i, Dr = f1r - f3r, Di = f1i - f3i;
+        re[a] = Ar + Cr;
+        im[a] = Ai + Ci;
+        re[a + 2] = Ar - Cr;
+        im[a + 2] = Ai - Ci;
+        re[a + 1] = Br + Di;
+        im[a + 1] = Bi - Dr;
+        re[a + 3] = Br - Di;
+        im[a + 3] = Bi + Dr;
       }
     } else {
       for (let a = 0; a < m; a += 4) {
@@ -223,11 +285,11 @@ export class RealFft {
     for (let si = s0; si < stages.length; si++) {
       const { h, tw } = stages[si];
       const size = 4 * h;
-      for (let start = 0; start < m; start += size) {
-        for (let j = 0; j < h; j++) {
-          const a = start + j, b = a + h, c = b + h, d = c + h;
-          const t = 6 * j;
-          const w1r = tw[t], w1i = tw[t + 1], w2r = tw[t + 2], w2i = tw[t + 3], w3r = tw[t + 4], w3i = tw[t + 5];
+      for (let j = 0; j < h; j++) {
+        const t = 6 * j;
+        const w1r = tw[t], w1i = tw[t + 1], w2r = tw[t + 2], w2i = tw[t + 3], w3r = tw[t + 4], w3i = tw[t + 5];
+        for (let a = j; a < m; a += size) {
+          const b = a + h, c = b + h, d = c + h;
           const f0r = re[a], f0i = im[a];
           const br = re[b], bi = im[b], cr = re[c], ci = im[c], dr = re[d], di = im[d];
           const f2r = br * w2r - bi * w2i, f2i = br * w2i + bi * w2r; // w^{2j} F2 (at b)

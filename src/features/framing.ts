@@ -132,3 +132,34 @@ export function processFrameFrom(
   x[off] = (cur - preemph * cur) * w[0];
   return Math.log(Math.max(e, FLT_EPSILON));
 }
+
+/**
+ * The single-pass form used by the fast path: u[i] = (x[i] − c·x[i−1])·w[i] with x[−1] := x[0]
+ * (Kaldi's pre-emphasis of the first sample), x = src[srcOff + i]·scale, plus Σx and Σx² into
+ * sums[0], sums[1]. DC removal is then linear: the processed frame is u − mean·(1−c)·w, which the
+ * caller applies in the spectrum (RealFft.powerSpectrumMinus with the window's spectrum), and the
+ * DC-removed energy is (nΣx² − (Σx)²)/n — exact for int16-valued samples.
+ */
+export function preemphWindowSums(
+  src: Float32Array,
+  srcOff: number,
+  scale: number,
+  out: Float64Array,
+  off: number,
+  w: Float64Array,
+  preemph: number,
+  sums: Float64Array,
+): void {
+  const size = w.length;
+  let s = 0, s2 = 0;
+  let prev = src[srcOff] * scale;
+  for (let i = 0; i < size; i++) {
+    const v = src[srcOff + i] * scale;
+    s += v;
+    s2 += v * v;
+    out[off + i] = (v - preemph * prev) * w[i];
+    prev = v;
+  }
+  sums[0] = s;
+  sums[1] = s2;
+}
