@@ -108,3 +108,19 @@ test('options: Kaldi names and defaults, camelCase and string values accepted, b
   assert.throws(() => resolveOptions(MFCC_DEFAULTS, { 'num-ceps': 30 }), ConfigError);
   assert.throws(() => resolveOptions(MFCC_DEFAULTS, { 'frame-length': 'abc' }), ConfigError);
 });
+
+test('the single-pass fast path equals the step-by-step Kaldi path', () => {
+  const rng = new Rng(21);
+  // a DC offset and a quiet stretch exercise the folded DC removal and the energy formula
+  const x = new Float32Array(12000).map((_, i) => (i < 3000 ? 0.001 : 0.3 * Math.sin(i / 7) + 0.05 * rng.normal()) + 0.1);
+  const fast = computeMfcc(x, {}); // raw-energy → fast path
+  const slow = computeMfcc(x, { 'raw-energy': false }); // raw-energy false → step-by-step path
+  const fastE = computeMfcc(x, { 'use-energy': true });
+  for (let i = 0; i < fast.data.length; i++) assert.ok(Math.abs(fast.data[i] - slow.data[i]) < 1e-3, `coef ${i}: ${fast.data[i]} vs ${slow.data[i]}`);
+  // raw log-energy of frame 0 (constant 0.001+0.1 after DC removal = 0 → FLT_EPSILON floor)
+  assert.ok(Math.abs(fastE.data[0] - Math.log(FLT_EPSILON)) < 1e-6);
+  const frame = new Float64Array(400);
+  extractFrame(x, 50, 400, 160, true, 32768, frame, 0);
+  removeDcOffset(frame, 0, 400);
+  assert.ok(Math.abs(fastE.data[50 * 13] - logEnergy(frame, 0, 400)) < 1e-4);
+});
