@@ -29,6 +29,12 @@ export interface GradGraphOptions {
   /** MaxPool (square 2-D tiling windows) gradient by SpaceToDepth + compare, ties split equally,
    * instead of the Indices output + ScatterElements (first maximum wins). Default false. */
   maxPoolMask?: boolean;
+  /** Rewrite Relu→MaxPool as MaxPool→Relu (equal values; the ReLU and its gradient mask then work
+   * on the pooled tensor, k² times smaller). Default true. */
+  swapReluMaxPool?: boolean;
+  /** Input gradient of a stride-1 Conv as a Conv on flipped weights when x has >= this many channels,
+   * else ConvTranspose (default 8). */
+  convGradMinChannels?: number;
 }
 
 export interface GradGraph {
@@ -134,6 +140,43 @@ function constTable(model: ModelProto): Map<string, TensorProto | number[]> {
   return t;
 }
 
+/**
+ * Relu(a)→r, MaxPool(r)→p with r used only there becomes MaxPool(a)→r', Relu(r')→p: max and ReLU
+ * commute (ReLU is monotone; pads are −∞), so values are identical and the backward ReLU mask is
+ * applied on the pooled tensor.
+ */
+function swapReluMaxPool(
+  clones: NodeProto[],
+  all: NodeProto[],
+  g: NonNullable<ModelProto['graph']>,
+  logits: string,
+  diff: Set<string>,
+  info: Map<string, TensorInfo>,
+  e: GraphEmitter,
+): void {
+  const uses = new Map<string, number>();
+  for (const n of all) for (const i of n.input ?? []) uses.set(i, (uses.get(i) ?? 0) + 1);
+  for (const o of g.output ?? []) uses.set(o.name ?? '', (uses.get(o.name ?? '') ?? 0) + 1);
+  uses.set(logits, (uses.get(logits) ?? 0) + 1);
+  for (let k = 0; k < clones.length; k++) {
+    const relu = clones[k];
+    if (relu.opType !== 'Relu') continue;
+    const r = relu.output![0];
+    if (uses.get(r) !== 1) continue;
+    const k2 = clones.findIndex((n, j) => j > k && n.opType === 'MaxPool' && n.input![0] === r && (n.output ?? []).filter((o) => o).length === 1);
+    if (k2 < 0) continue;
+    const pool = clones[k2];
+    const p = pool.output![0];
+    const mid = e.fresh('pooled_pre_relu');
+    const pinfo = info.get(p);
+    if (!pinfo) continue;
+    info.set(mid, pinfo);
+    if (diff.has(r)) diff.add(mid);
+    clones[k] = onnx.NodeProto.create({ ...pool, input: [relu.input![0]], output: [mid] });
+    clones[k2] = onnx.NodeProto.create({ ...relu, input: [mid], output: [p] });
+  }
+}
+
 export async function buildEnergyGradGraph(model: ModelProto, opts: GradGraphOptions): Promise<GradGraph> {
   const g0 = model.graph!;
   const srcOpset = opsetVersion(model);
@@ -198,9 +241,10 @@ export async function buildEnergyGradGraph(model: ModelProto, opts: GradGraphOpt
   if (li.d1.length !== 2) throw new OnnxError(`logits tensor '${logits}' has rank ${li.d1.length}; expected [batch, classes]`);
   const K = li.d1[1];
 
-  const e = new GraphEmitter(opset, { maxPoolMask: opts.maxPoolMask ?? false });
-  const fwd: NodeProto[] = kept.map((i) => {
-    const c = cloneNode(nodes[i]);
+  const e = new GraphEmitter(opset, { maxPoolMask: opts.maxPoolMask ?? false, convGradMinChannels: opts.convGradMinChannels ?? 8 });
+  const clones = kept.map((i) => cloneNode(nodes[i]));
+  if (opts.swapReluMaxPool ?? true) swapReluMaxPool(clones, nodes, g0, logits, diff, info, e);
+  const fwd: NodeProto[] = clones.map((c) => {
     const r = RULES[c.opType ?? ''];
     if (r?.forward && (c.input ?? []).some((a) => diff.has(a))) r.forward(c, e);
     return c;

@@ -25,8 +25,10 @@ export class GraphEmitter {
 
   constructor(
     readonly opset: number,
-    /** Rule choices: maxPoolMask = gradient of tiling 2-D MaxPool by SpaceToDepth/compare instead of Indices + scatter. */
-    readonly choices: { maxPoolMask: boolean } = { maxPoolMask: false },
+    /** Rule choices: maxPoolMask = gradient of tiling 2-D MaxPool by SpaceToDepth/compare instead of Indices + scatter;
+     * convGradMinChannels = a stride-1 Conv's input gradient is a Conv (flipped weights) when x has at least this many
+     * channels, else a ConvTranspose (onnxruntime's Conv is slow with very few output channels). */
+    readonly choices: { maxPoolMask: boolean; convGradMinChannels: number } = { maxPoolMask: false, convGradMinChannels: 8 },
     private readonly prefix = 'jemda_grad/',
   ) {}
 

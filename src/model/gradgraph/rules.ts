@@ -131,7 +131,7 @@ function convBackward(c: BwdCtx): (string | undefined)[] {
   const Cg = wd[1];
   const stride1 = strides.every((s) => s === 1);
   const fullPads = kernel.map((k, i) => dil[i] * (k - 1));
-  const convOk = stride1 && pads.every((p, i) => p <= fullPads[i % n]);
+  const convOk = stride1 && pads.every((p, i) => p <= fullPads[i % n]) && Cg * group >= e.choices.convGradMinChannels;
   if (convOk) {
     // dX = Conv(g, flip(W^T)) with the complementary padding (fast NCHWc path in onnxruntime).
     const sp = wd.slice(2);
