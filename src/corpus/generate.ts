@@ -82,6 +82,12 @@ async function renderParallel(jobs: UttJob[], out: string, nj: number, tick: () 
   );
 }
 
+/** Delete WAVs left in a data set's wav folder by an earlier run with another size or seed. */
+function removeStaleWavs(dir: string, keep: Set<string>): void {
+  if (!fs.existsSync(dir)) return;
+  for (const f of fs.readdirSync(dir)) if (f.endsWith('.wav') && !keep.has(f)) fs.rmSync(path.join(dir, f));
+}
+
 export async function generateCorpus(opts: GenerateOptions): Promise<GenerateResult> {
   const seed = opts.seed ?? 0;
   const nj = Math.max(1, opts.nj ?? 1);
@@ -113,6 +119,7 @@ export async function generateCorpus(opts: GenerateOptions): Promise<GenerateRes
       utt2domain.set(j.utt, j.domain);
       utt2dur.set(j.utt, CLIP_SAMPLES / SAMPLE_RATE);
     }
+    removeStaleWavs(path.join(out, 'wav', ds), new Set(mine.map((j) => `${j.utt}.wav`)));
     writeDirAtomic(path.join(out, ds), (tmp) =>
       writeDataDir(tmp, { dir: tmp, wavScp, utt2spk, spk2utt: new Map(), utt2label, utt2domain, utt2dur }),
     );
