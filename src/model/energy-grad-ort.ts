@@ -8,6 +8,7 @@ import * as ort from 'onnxruntime-node';
 import type { ModelProto } from './onnx-io.ts';
 import type { EnergyGrad } from './types.ts';
 import { buildEnergyGradGraph, type GradGraph } from './grad-graph.ts';
+import type { MaxPoolGrad } from './gradgraph/builder.ts';
 import { OrtRunner } from './ort-runner.ts';
 import { MismatchError, OnnxError } from '../util/errors.ts';
 
@@ -21,8 +22,8 @@ export interface EnergyGradOrtOptions {
   exampleShape?: number[];
   executionProviders?: string[];
   probeShapes?: [number[], number[]];
-  /** See GradGraphOptions.maxPoolMask. */
-  maxPoolMask?: boolean;
+  /** See GradGraphOptions.maxPoolGrad. */
+  maxPoolGrad?: MaxPoolGrad;
 }
 
 export class EnergyGradOrt implements EnergyGrad {
@@ -43,7 +44,7 @@ export class EnergyGradOrt implements EnergyGrad {
       logitsName: opts.logitsName,
       classConditional: opts.classConditional,
       probeShapes: opts.probeShapes,
-      maxPoolMask: opts.maxPoolMask,
+      maxPoolGrad: opts.maxPoolGrad,
     });
     const ex = graph.exampleDims.map((d, i) => {
       const v = opts.exampleShape?.[i] ?? d;

@@ -11,7 +11,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { onnx, opsetVersion, tensorToArray, toNum, attr, type ModelProto, type NodeProto, type TensorProto } from './onnx-io.ts';
-import { GraphEmitter } from './gradgraph/builder.ts';
+import { GraphEmitter, type MaxPoolGrad } from './gradgraph/builder.ts';
 import { RULES, type BwdCtx, type TensorInfo } from './gradgraph/rules.ts';
 import { inputDims, withExtraOutputs } from './ort-runner.ts';
 import { OnnxError, UnsupportedOpError } from '../util/errors.ts';
@@ -26,9 +26,8 @@ export interface GradGraphOptions {
   classConditional?: boolean;
   /** Two full input shapes for the shape probes (default: batch 2 and 3, other dynamic axes 64 and 71). */
   probeShapes?: [number[], number[]];
-  /** MaxPool (square 2-D tiling windows) gradient by SpaceToDepth + compare, ties split equally,
-   * instead of the Indices output + ScatterElements (first maximum wins). Default false. */
-  maxPoolMask?: boolean;
+  /** Gradient formulation for square 2-D tiling MaxPool (see MaxPoolGrad; default 'resize', the fastest measured). */
+  maxPoolGrad?: MaxPoolGrad;
   /** Rewrite Relu→MaxPool as MaxPool→Relu (equal values; the ReLU and its gradient mask then work
    * on the pooled tensor, k² times smaller). Default true. */
   swapReluMaxPool?: boolean;
@@ -241,7 +240,7 @@ export async function buildEnergyGradGraph(model: ModelProto, opts: GradGraphOpt
   if (li.d1.length !== 2) throw new OnnxError(`logits tensor '${logits}' has rank ${li.d1.length}; expected [batch, classes]`);
   const K = li.d1[1];
 
-  const e = new GraphEmitter(opset, { maxPoolMask: opts.maxPoolMask ?? false, convGradMinChannels: opts.convGradMinChannels ?? 8 });
+  const e = new GraphEmitter(opset, { maxPoolGrad: opts.maxPoolGrad ?? 'resize', convGradMinChannels: opts.convGradMinChannels ?? 8 });
   const clones = kept.map((i) => cloneNode(nodes[i]));
   if (opts.swapReluMaxPool ?? true) swapReluMaxPool(clones, nodes, g0, logits, diff, info, e);
   const fwd: NodeProto[] = clones.map((c) => {

@@ -173,7 +173,7 @@ test('many ops (strided/grouped/dilated Conv, BatchNorm, overlapping MaxPool, Pa
   await eg.dispose();
 });
 
-for (const variant of ['tiling, maxPoolMask (ties share)', 'tiling, Indices (first maximum)', 'ceil_mode=1, Indices (first maximum)'] as const) {
+for (const variant of ['tiling, mask (ties share)', 'tiling, resize (ties share)', 'tiling, indices (first maximum)', 'ceil_mode=1, indices (first maximum)'] as const) {
   test(`MaxPool with ties, ${variant}; BatchNorm in eval mode`, async () => {
     const rng = new Rng(4);
     const inits = [
@@ -191,8 +191,9 @@ for (const variant of ['tiling, maxPoolMask (ties share)', 'tiling, Indices (fir
       node('Gemm', ['fl', 'w'], ['logits'], { transB: { i: 1 } }),
     ];
     const m = tinyModel(nodes, inits, ['batch', 1, 4, 4], 'logits');
-    const maskPath = variant.includes('maxPoolMask');
-    const eg = await EnergyGradOrt.create(m, { logitsName: 'logits', executionProviders: ['cpu'], maxPoolMask: maskPath });
+    const mode = variant.includes('mask') ? 'mask' : variant.includes('resize') ? 'resize' : 'indices';
+    const maskPath = mode !== 'indices';
+    const eg = await EnergyGradOrt.create(m, { logitsName: 'logits', executionProviders: ['cpu'], maxPoolGrad: mode });
     const B = 2;
     const x = new Float32Array(B * 16);
     // Each 2×2 window holds one value four times (ties), except one window with a clear maximum.
@@ -247,4 +248,23 @@ test('an op without a gradient rule on the differentiable path is an Unsupported
     assert.match((e as Error).message, /#1/);
     return true;
   });
+});
+
+test('KWS CNN: the mask and resize MaxPool gradients (odd sizes, cropped windows) equal the indices one without ties', async () => {
+  const ref = REF_MODELS[1];
+  const m = refModel(ref.name);
+  const { data: x, dims } = refInput(ref.name, 0);
+  const base = await EnergyGradOrt.create(m, { logitsName: ref.logits, executionProviders: ['cpu'], maxPoolGrad: 'indices' });
+  const want = await base.energyAndGrad(x, dims[0]);
+  let gmax = 0;
+  for (const v of want.grad) gmax = Math.max(gmax, Math.abs(v));
+  for (const mode of ['mask', 'resize'] as const) {
+    const eg = await EnergyGradOrt.create(m, { logitsName: ref.logits, executionProviders: ['cpu'], maxPoolGrad: mode });
+    const got = await eg.energyAndGrad(x, dims[0]);
+    let err = 0;
+    for (let i = 0; i < x.length; i++) err = Math.max(err, Math.abs(got.grad[i] - want.grad[i]));
+    assert.ok(err <= 1e-6 * gmax, `${mode}: ${err / gmax}`);
+    await eg.dispose();
+  }
+  await base.dispose();
 });

@@ -17,6 +17,13 @@ export function makeAttr(name: string, v: AttrValue): AttributeProto {
   return onnx.AttributeProto.create({ name, type: AT.TENSOR, t: v.t });
 }
 
+/**
+ * MaxPool gradient for square 2-D tiling windows: 'indices' = Indices output + ScatterElements
+ * (first maximum wins, like PyTorch); 'mask' = SpaceToDepth view, compare, DepthToSpace; 'resize' =
+ * nearest Resize of the max, compare, AveragePool count. 'mask' and 'resize' split ties equally.
+ */
+export type MaxPoolGrad = 'indices' | 'mask' | 'resize';
+
 export class GraphEmitter {
   readonly nodes: NodeProto[] = [];
   readonly initializers: TensorProto[] = [];
@@ -25,10 +32,10 @@ export class GraphEmitter {
 
   constructor(
     readonly opset: number,
-    /** Rule choices: maxPoolMask = gradient of tiling 2-D MaxPool by SpaceToDepth/compare instead of Indices + scatter;
+    /** Rule choices: maxPoolGrad = how the gradient of a tiling square 2-D MaxPool is formed (see MaxPoolGrad);
      * convGradMinChannels = a stride-1 Conv's input gradient is a Conv (flipped weights) when x has at least this many
      * channels, else a ConvTranspose (onnxruntime's Conv is slow with very few output channels). */
-    readonly choices: { maxPoolMask: boolean; convGradMinChannels: number } = { maxPoolMask: false, convGradMinChannels: 8 },
+    readonly choices: { maxPoolGrad: MaxPoolGrad; convGradMinChannels: number } = { maxPoolGrad: 'indices', convGradMinChannels: 8 },
     private readonly prefix = 'jemda_grad/',
   ) {}
 

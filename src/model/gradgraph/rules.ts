@@ -410,10 +410,13 @@ export const RULES: Record<string, Rule> = {
   MaxPool: {
     diff: [0],
     forward: (node, e) => {
-      if (e.choices.maxPoolMask && simplePool(node)) return;
+      if (e.choices.maxPoolGrad !== 'indices' && simplePool(node)) return;
       if ((node.output ?? []).length < 2 || !node.output![1]) node.output = [node.output![0], e.fresh('maxpool_indices')];
     },
-    backward: (c) => (c.e.choices.maxPoolMask && simplePool(c.node) ? maxPoolMaskBackward(c) : maxPoolIndexBackward(c)),
+    backward: (c) => {
+      if (!simplePool(c.node) || c.e.choices.maxPoolGrad === 'indices') return maxPoolIndexBackward(c);
+      return c.e.choices.maxPoolGrad === 'mask' ? maxPoolMaskBackward(c) : maxPoolResizeBackward(c);
+    },
   },
   AveragePool: {
     diff: [0],
@@ -592,6 +595,40 @@ function maxPoolMaskBackward(c: BwdCtx): string[] {
   const gr = e.op1('Div', [e.unsqueeze(c.gOut[0]!, [1]), cnt]);
   const d4 = e.op1('Reshape', [e.op1('Mul', [mask, gr]), e.shape(s2d)]);
   const dc = e.op1('DepthToSpace', [d4], { blocksize: { i: k }, mode: { s: 'DCR' } });
+  if (divisible) return [dc];
+  const padEnd = e.op1('Sub', [e.shape(x), e.shape(xc)]);
+  const pads = e.op1('Concat', [e.i64([0, 0, 0, 0]), padEnd], { axis: { i: 0 } });
+  return [e.op1('Pad', [dc, pads], { mode: { s: 'constant' } })];
+}
+
+/**
+ * MaxPool gradient for square 2-D tiling windows from the pooled values alone: nearest-neighbour
+ * Resize brings the max back to x's grid, mask = (x == max), an AveragePool of the mask counts the
+ * tied maxima of each window, and the window gradient is split equally among them.
+ */
+function maxPoolResizeBackward(c: BwdCtx): string[] {
+  const e = c.e;
+  const x = c.node.input![0];
+  const y = c.node.output![0];
+  const k = attrInts(c.node, 'kernel_shape', [])![0];
+  const xi = c.info(x);
+  const divisible = [2, 3].every((a) => xi.d1[a] % k === 0 && xi.d2[a] % k === 0);
+  const ys = e.shape(y);
+  const ydim = (i: number) => e.op1('Gather', [ys, e.i64([i])], { axis: { i: 0 } });
+  const xc = divisible
+    ? x
+    : e.op1('Slice', [x, e.i64([0, 0]), e.op1('Concat', [2, 3].map((a) => e.op1('Mul', [ydim(a), e.i64([k])])), { axis: { i: 0 } }), e.i64([2, 3])]);
+  const scales = e.f32([1, 1, k, k]);
+  const up = (t: string) =>
+    e.op1('Resize', [t, '', scales], {
+      mode: { s: 'nearest' },
+      coordinate_transformation_mode: { s: 'asymmetric' },
+      nearest_mode: { s: 'floor' },
+    });
+  const mask = e.op1('Cast', [e.op1('Equal', [xc, up(y)])], { to: { i: FLOAT } });
+  const frac = e.op1('AveragePool', [mask], { kernel_shape: { ints: [k, k] }, strides: { ints: [k, k] } });
+  const gq = e.op1('Div', [c.gOut[0]!, e.op1('Mul', [frac, e.scalar(k * k)])]);
+  const dc = e.op1('Mul', [mask, up(gq)]);
   if (divisible) return [dc];
   const padEnd = e.op1('Sub', [e.shape(x), e.shape(xc)]);
   const pads = e.op1('Concat', [e.i64([0, 0, 0, 0]), padEnd], { axis: { i: 0 } });
