@@ -1,0 +1,70 @@
+/**
+ * tfjs backend selection: tensorflow-gpu (@tensorflow/tfjs-node-gpu) → tensorflow
+ * (@tensorflow/tfjs-node) → wasm (@tensorflow/tfjs-backend-wasm, single-threaded SIMD in Node) → cpu.
+ * Each failed candidate is logged at debug level (JEMDA_DEBUG=1) with the reason; one line says
+ * which backend was chosen. Select once per process: switching backends inside one process has
+ * given wrong results (see shared/design/tfjs-wasm-notes.md).
+ */
+import * as path from 'node:path';
+import { createRequire } from 'node:module';
+import * as tf from '@tensorflow/tfjs';
+import { ConfigError } from '../util/errors.ts';
+import { log } from '../util/log.ts';
+
+export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export const BACKENDS: BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+
+const require = createRequire(import.meta.url);
+
+function debug(msg: string): void {
+  if (process.env.JEMDA_DEBUG) process.stderr.write(`jemda: debug: ${msg}\n`);
+}
+
+/** Reasons why candidates were skipped during the last selectBackend call. */
+export const skipped: { backend: BackendName; reason: string }[] = [];
+
+async function tryBackend(name: BackendName): Promise<boolean> {
+  switch (name) {
+    case 'tensorflow-gpu':
+    case 'tensorflow': {
+      const pkg = name === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
+      await import(pkg); // registers the 'tensorflow' backend
+      return tf.setBackend('tensorflow');
+    }
+    case 'wasm': {
+      const wasm = await import('@tensorflow/tfjs-backend-wasm');
+      const dist = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
+      wasm.setWasmPaths(dist + path.sep);
+      return tf.setBackend('wasm');
+    }
+    case 'cpu':
+      await import('@tensorflow/tfjs-backend-cpu');
+      return tf.setBackend('cpu');
+  }
+}
+
+/**
+ * Sets the tfjs backend and returns its name. With `prefer`, only that backend is tried (and its
+ * failure is an error); without, the first that works in the order above.
+ */
+export async function selectBackend(prefer?: BackendName): Promise<BackendName> {
+  if (prefer && !BACKENDS.includes(prefer)) throw new ConfigError(`unknown backend '${prefer}' (one of ${BACKENDS.join(', ')})`);
+  skipped.length = 0;
+  const order = prefer ? [prefer] : BACKENDS;
+  for (const name of order) {
+    let ok = false;
+    try {
+      ok = await tryBackend(name);
+      if (!ok) skipped.push({ backend: name, reason: 'tf.setBackend returned false' });
+    } catch (e) {
+      skipped.push({ backend: name, reason: (e as Error).message.split('\n')[0] ?? String(e) });
+    }
+    if (ok) {
+      await tf.ready();
+      log(`tfjs backend: ${name}${skipped.length ? ` (skipped: ${skipped.map((s) => s.backend).join(', ')})` : ''}`);
+      return name;
+    }
+    debug(`tfjs backend ${name} unavailable: ${skipped[skipped.length - 1]!.reason}`);
+  }
+  throw new ConfigError(`tfjs backend ${prefer} is not available: ${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')}`);
+}

@@ -1,0 +1,23 @@
+/** The op registry: ONNX op type (default domain) → implementation. */
+import { convOps } from './conv.ts';
+import { elementwiseOps } from './elementwise.ts';
+import { linearOps } from './linear.ts';
+import { normOps } from './norm.ts';
+import type { OpImpl } from './op.ts';
+import { poolOps } from './pool.ts';
+import { reduceOps } from './reduce.ts';
+import { shapeOps } from './shape.ts';
+
+export const OPS: Record<string, OpImpl> = {
+  ...elementwiseOps,
+  ...shapeOps,
+  ...reduceOps,
+  ...linearOps,
+  ...convOps,
+  ...poolOps,
+  ...normOps,
+};
+
+export function supportedOps(): string[] {
+  return Object.keys(OPS).sort();
+}

@@ -1,0 +1,38 @@
+/** The contract every op implementation follows. */
+import type * as tf from '@tensorflow/tfjs';
+import type { NodeProto } from '../onnx-io.ts';
+import { OnnxError, UnsupportedOpError } from '../../util/errors.ts';
+import type { Value } from './value.ts';
+
+export interface OpCtx {
+  node: NodeProto;
+  /** Position of the node in graph.node. */
+  index: number;
+  /** Inputs in order; undefined for omitted optional inputs (empty names). */
+  inputs: (Value | undefined)[];
+  opset: number;
+  training: boolean;
+  updateStats: boolean;
+  /** Variables by initializer name (BatchNormalization updates running statistics through this). */
+  variables: Map<string, tf.Variable>;
+}
+
+export type OpImpl = (ctx: OpCtx) => (Value | undefined)[];
+
+export function nodeRef(ctx: OpCtx): { name: string; opType: string; index: number } {
+  return { name: ctx.node.name || `#${ctx.index}`, opType: ctx.node.opType ?? '', index: ctx.index };
+}
+
+export function fail(ctx: OpCtx, msg: string): never {
+  throw new OnnxError(msg, nodeRef(ctx));
+}
+
+export function unsupported(ctx: OpCtx, detail: string): never {
+  throw new UnsupportedOpError(nodeRef(ctx), detail);
+}
+
+export function need(ctx: OpCtx, i: number): Value {
+  const v = ctx.inputs[i];
+  if (v === undefined) fail(ctx, `input ${i} is required`);
+  return v;
+}
