@@ -2,6 +2,7 @@
  * One utterance → the model input described by a FrontEnd (src/model/frontend.ts): features
  * with fe.options, CMVN per fe.cmvn, fitToFrames, then the layout transposition. The returned
  * shape has no batch axis: B1TF → [1, T, F], BFT → [F, T], BTF → [T, F].
+ * With cmvn 'none', no numFrames and layout B1TF/BTF, `data` is the features' own array (no copy).
  */
 import type { FrontEnd } from '../model/frontend.ts';
 import { MismatchError } from '../util/errors.ts';
