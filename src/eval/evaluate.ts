@@ -26,6 +26,8 @@ export interface EvaluateOptions {
   logits?: string;
   /** Skip the pxgrad score (it needs a gradient graph). */
   noPxgrad?: boolean;
+  /** Worker threads for feature computation. */
+  nj?: number;
 }
 
 /** Front end and labels from a model's metadata (MismatchError when absent). */
@@ -66,7 +68,7 @@ export async function evaluateModel(modelFile: string, dataDirs: string[], o: Ev
   const run = { batchSize: o.batchSize ?? 64, threads: o.threads, logits: o.logits };
   let oodSet: { dir: string; n: number; scores: Scores } | undefined;
   if (o.ood) {
-    const set = loadExamples(o.ood, fe, labels, { unlabeled: true, title: `features ${path.basename(o.ood)}` });
+    const set = await loadExamples(o.ood, fe, labels, { unlabeled: true, title: `features ${path.basename(o.ood)}`, nj: o.nj });
     if (set.shapes && !o.noPxgrad) throw new MismatchError(`${o.ood}: utterances of different lengths; pxgrad needs a fixed frame count (use --no-pxgrad)`);
     const logits = await ortLogits(model, set, run);
     oodSet = { dir: o.ood, n: set.inputs.length, scores: await oodScores(model, logits, set, C, o) };
@@ -75,7 +77,7 @@ export async function evaluateModel(modelFile: string, dataDirs: string[], o: Ev
   for (const dir of dataDirs) {
     const name = path.basename(path.resolve(dir));
     const t0 = performance.now();
-    const set = loadExamples(dir, fe, labels, { title: `features ${name}` });
+    const set = await loadExamples(dir, fe, labels, { title: `features ${name}`, nj: o.nj });
     const t1 = performance.now();
     const logits = await ortLogits(model, set, run);
     const t2 = performance.now();

@@ -1,29 +1,32 @@
 /**
  * A labeled data dir → model-input examples, computed with the model's own front end: from
- * feats.scp when the dir has one, else from wav.scp (resampled to the front end's rate; Kaldi
- * segments honoured). Labels (utt2label, else text) must all be in the model's label set — checked
- * before any audio is read.
+ * feats.scp when the dir has one (and no wave augmentation is asked for), else from wav.scp
+ * (resampled to the front end's rate; Kaldi segments honoured). Labels (utt2label, else text)
+ * must all be in the model's label set — checked before any audio is read. `nj` > 1 spreads the
+ * utterances over worker threads; the result is identical for any nj.
  */
+import { Worker } from 'node:worker_threads';
 import { readDataDir, utterances, type DataDir } from '../data/datadir.ts';
-import { readMatrixAt } from '../data/kaldi-io.ts';
-import { loadUtterance, sliceSeconds } from '../audio/load.ts';
-import { frontEndInput, frontEndInputFromFeats } from '../features/frontend-apply.ts';
 import type { FrontEnd } from '../model/frontend.ts';
-import { DataError, MismatchError } from '../util/errors.ts';
+import { DataError, JemdaError, MismatchError } from '../util/errors.ts';
 import { progress } from '../util/progress.ts';
+import type { WaveAugmentOptions } from '../train/wave-augment.ts';
 import type { ExampleSet } from './ort-logits.ts';
+import { computeExample, type ExampleJob, type ExampleOut, type JobContext } from './example-job.ts';
 
 export interface LoadExamplesOptions {
-  /** Extra copies per utterance computed from its waveform (training augmentation). */
-  waveCopies?: (samples: Float32Array, utt: string) => Float32Array[];
+  /** Precompute wave-augmented copies per utterance (training); forces reading wav.scp. */
+  wave?: { options: WaveAugmentOptions; seed: number };
   /** Progress bar title (default none). */
   title?: string;
   /** Do not read labels (OOD sets); labels are then all −1. */
   unlabeled?: boolean;
+  /** Worker threads (default 1 = in-process). */
+  nj?: number;
 }
 
 export interface LoadedExamples extends ExampleSet {
-  /** Per utterance: the extra (augmented) examples, when waveCopies was given. */
+  /** Per utterance: the extra (augmented) examples, when `wave` was given. */
   extra?: Float32Array[][];
   source: 'feats' | 'wav';
 }
@@ -49,50 +52,96 @@ export function labelIndices(d: DataDir, utts: string[], labels: string[]): Int3
   return out;
 }
 
-function samplesOf(d: DataDir, utt: string, rate: number): Float32Array {
+function makeJob(d: DataDir, utt: string, useFeats: boolean): ExampleJob {
+  if (useFeats) {
+    const entry = d.featsScp!.get(utt);
+    if (entry === undefined) throw new DataError(`${d.dir}/feats.scp`, undefined, `no entry for utterance ${utt}`);
+    return { utt, kind: 'feats', entry };
+  }
   const seg = d.segments?.get(utt);
   const key = seg ? seg.reco : utt;
   const entry = d.wavScp.get(key);
   if (entry === undefined) throw new DataError(`${d.dir}/wav.scp`, undefined, `no entry for ${seg ? `recording ${key} of ` : ''}utterance ${utt}`);
-  const loaded = loadUtterance(entry, utt, { sampleRate: rate });
-  return seg ? sliceSeconds(loaded.samples, loaded.sampleRate, seg.start, seg.end) : loaded.samples;
+  return seg ? { utt, kind: 'wav', entry, segment: { start: seg.start, end: seg.end } } : { utt, kind: 'wav', entry };
 }
 
-export function loadExamples(dir: string, fe: FrontEnd, labels: string[], opts: LoadExamplesOptions = {}): LoadedExamples {
+function runWorkers(jobs: ExampleJob[], ctx: JobContext, nj: number, onResult: (i: number, o: ExampleOut) => void): Promise<void> {
+  const workerUrl = new URL('./example-worker.ts', import.meta.url).href;
+  // A .ts worker needs tsx's loader: an eval'd bootstrap registers it, then imports the worker.
+  const bootstrap = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(workerUrl)}); })`;
+  const parts: { index: number; job: ExampleJob }[][] = Array.from({ length: nj }, () => []);
+  jobs.forEach((job, index) => parts[index % nj].push({ index, job }));
+  const workers: Worker[] = [];
+  const all = parts.map(
+    (part) =>
+      new Promise<void>((resolve, reject) => {
+        const w = new Worker(bootstrap, { eval: true, workerData: { jobs: part, ctx } });
+        workers.push(w);
+        let settled = false;
+        w.on('message', (m: { kind: string; index?: number; out?: ExampleOut; error?: { code: string; name: string; message: string; stack?: string } }) => {
+          if (m.kind === 'result') onResult(m.index as number, m.out as ExampleOut);
+          else if (m.kind === 'done') {
+            settled = true;
+            resolve();
+          } else if (m.kind === 'error') {
+            settled = true;
+            const e = m.error!;
+            reject(e.code ? new JemdaError(e.code, e.message) : new Error(`${e.name}: ${e.message}\n${e.stack ?? ''}`));
+          }
+        });
+        w.on('error', (e) => {
+          if (!settled) reject(e);
+          settled = true;
+        });
+        w.on('exit', (code) => {
+          if (!settled) reject(new Error(`example worker exited with code ${code}`));
+        });
+      }),
+  );
+  return Promise.all(all).then(
+    () => undefined,
+    async (e) => {
+      await Promise.all(workers.map((w) => w.terminate()));
+      throw e;
+    },
+  );
+}
+
+export async function loadExamples(dir: string, fe: FrontEnd, labels: string[], opts: LoadExamplesOptions = {}): Promise<LoadedExamples> {
   const d = readDataDir(dir, { labels: !opts.unlabeled });
   const utts = utterances(d);
   if (utts.length === 0) throw new DataError(dir, undefined, 'no utterances');
   const y = opts.unlabeled ? new Int32Array(utts.length).fill(-1) : labelIndices(d, utts, labels);
-  const useFeats = !!d.featsScp && !opts.waveCopies;
-  const inputs: Float32Array[] = [];
-  const shapes: number[][] = [];
-  const extra: Float32Array[][] = [];
+  const useFeats = !!d.featsScp && !opts.wave;
+  const jobs = utts.map((u) => makeJob(d, u, useFeats));
+  const ctx: JobContext = { fe, ...(opts.wave ? { wave: opts.wave } : {}) };
+  const outs: ExampleOut[] = new Array(utts.length);
   const bar = opts.title ? progress(opts.title, utts.length) : null;
-  for (const u of utts) {
-    if (useFeats) {
-      const entry = d.featsScp!.get(u);
-      if (entry === undefined) throw new DataError(`${dir}/feats.scp`, undefined, `no entry for utterance ${u}`);
-      const mi = frontEndInputFromFeats(fe, readMatrixAt(entry, u));
-      inputs.push(mi.data);
-      shapes.push(mi.shape);
+  const nj = Math.max(1, Math.min(opts.nj ?? 1, utts.length));
+  try {
+    if (nj === 1) {
+      jobs.forEach((j, i) => {
+        outs[i] = computeExample(j, ctx);
+        bar?.tick();
+      });
     } else {
-      const s = samplesOf(d, u, fe.sampleRate);
-      const mi = frontEndInput(fe, s);
-      inputs.push(mi.data);
-      shapes.push(mi.shape);
-      if (opts.waveCopies) extra.push(opts.waveCopies(s, u).map((c) => frontEndInput(fe, c).data));
+      await runWorkers(jobs, ctx, nj, (i, o) => {
+        outs[i] = o;
+        bar?.tick();
+      });
     }
-    bar?.tick();
+  } finally {
+    bar?.stop();
   }
-  bar?.stop();
+  const shapes = outs.map((o) => o.shape);
   const same = shapes.every((s) => s.join('x') === shapes[0].join('x'));
   return {
-    inputs,
+    inputs: outs.map((o) => o.data),
     labels: y,
     exampleShape: shapes[0],
     ...(same ? {} : { shapes }),
     utts,
-    ...(opts.waveCopies ? { extra } : {}),
+    ...(opts.wave ? { extra: outs.map((o) => o.extra ?? []) } : {}),
     source: useFeats ? 'feats' : 'wav',
   };
 }

@@ -8,24 +8,20 @@ import type { FrontEnd } from '../model/frontend.ts';
 import { loadExamples } from '../eval/examples.ts';
 import type { ExampleSet } from '../eval/ort-logits.ts';
 import { MismatchError } from '../util/errors.ts';
-import { hashString, Rng } from '../util/rng.ts';
 import { log } from '../util/log.ts';
 import type { TrainSet } from './trainer.ts';
-import { waveCopies, type WaveAugmentOptions } from './wave-augment.ts';
+import type { WaveAugmentOptions } from './wave-augment.ts';
 
-export function loadTrainSet(dir: string, fe: FrontEnd, labels: string[], wave: WaveAugmentOptions | null, seed: number): TrainSet {
+export async function loadTrainSet(dir: string, fe: FrontEnd, labels: string[], wave: WaveAugmentOptions | null, seed: number, nj = 1): Promise<TrainSet> {
   const useWave = wave !== null && (wave.speeds.length > 0 || wave.noiseCopies > 0);
-  const ex = loadExamples(dir, fe, labels, {
-    title: `features ${dir}`,
-    ...(useWave ? { waveCopies: (s: Float32Array, utt: string) => waveCopies(s, fe.sampleRate, wave as WaveAugmentOptions, new Rng((seed ^ hashString(utt)) >>> 0)) } : {}),
-  });
+  const ex = await loadExamples(dir, fe, labels, { title: `features ${dir}`, nj, ...(useWave ? { wave: { options: wave as WaveAugmentOptions, seed } } : {}) });
   if (ex.shapes) throw new MismatchError(`${dir}: utterances give inputs of different shapes; training needs a front end with a fixed frame count (numFrames)`);
   const copies = ex.inputs.map((x, i) => [x, ...(ex.extra?.[i] ?? [])]);
   log(`train data ${dir}: ${ex.inputs.length} utterances × ${copies[0].length} version(s) from ${ex.source}`);
   return { copies, labels: ex.labels, exampleShape: ex.exampleShape };
 }
 
-export function loadDevSet(dir: string, fe: FrontEnd, labels: string[]): ExampleSet {
-  const ex = loadExamples(dir, fe, labels, { title: `features ${dir}` });
+export async function loadDevSet(dir: string, fe: FrontEnd, labels: string[], nj = 1): Promise<ExampleSet> {
+  const ex = await loadExamples(dir, fe, labels, { title: `features ${dir}`, nj });
   return { inputs: ex.inputs, labels: ex.labels, exampleShape: ex.exampleShape, ...(ex.shapes ? { shapes: ex.shapes } : {}), utts: ex.utts };
 }

@@ -4,39 +4,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { writeWav16 } from '../../src/audio/wav.ts';
-import { Rng } from '../../src/util/rng.ts';
+import { makeToneDir, TONE_LABELS } from '../eval/tone-data.ts';
 
-const LABELS = ['low', 'high', 'buzz'];
-const FREQ: Record<string, number> = { low: 300, high: 2500, buzz: 1000 };
-
-/** Data dir of 0.5-s clips: a 0.2-s tone burst (class = pitch) at a random time, noise, random amplitude. */
-function makeDir(dir: string, n: number, seed: number, labels = LABELS) {
-  const rng = new Rng(seed);
-  fs.mkdirSync(path.join(dir, 'wav'), { recursive: true });
-  const wav: string[] = [];
-  const u2l: string[] = [];
-  const u2s: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const l = labels[i % labels.length];
-    const utt = `u${String(i).padStart(4, '0')}`;
-    const a = 0.05 + 0.3 * rng.uniform();
-    const f = FREQ[l] ?? 600;
-    const x = new Float32Array(8000);
-    const ph = rng.uniform() * 6.28;
-    const t0 = 800 + rng.int(3200);
-    for (let k = 0; k < x.length; k++) x[k] = (k >= t0 && k < t0 + 3200 ? a * Math.sin((2 * Math.PI * f * k) / 16000 + ph) : 0) + 0.003 * rng.normal();
-    const file = path.join(dir, 'wav', `${utt}.wav`);
-    writeWav16(file, x, 16000);
-    wav.push(`${utt} ${file}`);
-    u2l.push(`${utt} ${l}`);
-    u2s.push(`${utt} ${utt}`);
-  }
-  fs.writeFileSync(path.join(dir, 'wav.scp'), wav.join('\n') + '\n');
-  fs.writeFileSync(path.join(dir, 'utt2label'), u2l.join('\n') + '\n');
-  fs.writeFileSync(path.join(dir, 'utt2spk'), u2s.join('\n') + '\n');
-  fs.writeFileSync(path.join(dir, 'spk2utt'), u2s.join('\n') + '\n');
-}
+const LABELS = TONE_LABELS;
+const makeDir = makeToneDir;
 
 function jemda(...args: string[]) {
   const r = spawnSync(process.execPath, ['scripts/jemda.mjs', ...args], { encoding: 'utf8', env: { ...process.env, JEMDA_NO_PROGRESS: '1' } });
@@ -55,7 +26,7 @@ test('build-model → train → eval (--ood) → compare-results on a tiny tone 
     assert.equal(r.code, 0, r.err);
     const exp = path.join(tmp, 'exp', 'source');
     r = jemda('train', '--model', init, '--backend', 'cpu', '--epochs', '6', '--batch-size', '12', '--lr', '0.01', '--warmup-steps', '3',
-      '--speed-perturb', '1.1', '--noise-copies', '1', '--patience', '0', '--average-last', '2', '--threads', '1',
+      '--speed-perturb', '1.1', '--noise-copies', '1', '--nj', '2', '--patience', '0', '--average-last', '2', '--threads', '1',
       path.join(tmp, 'train'), path.join(tmp, 'dev'), exp);
     assert.equal(r.code, 0, r.err);
     assert.ok(fs.existsSync(path.join(exp, 'model.onnx')));

@@ -12,6 +12,7 @@ interface Args {
   threads?: number;
   logits?: string;
   pxgrad: boolean;
+  nj: number;
 }
 
 export const command: CommandModule<object, Args> = {
@@ -25,10 +26,11 @@ export const command: CommandModule<object, Args> = {
       .option('ood', { type: 'string', describe: 'out-of-domain data dir (labels not needed): adds AUROC of px, py, pxgrad' })
       .option('batch-size', { type: 'number', default: 64 })
       .option('threads', { type: 'number', describe: 'onnxruntime intra-op threads' })
+      .option('nj', { type: 'number', default: 1, describe: 'worker threads for feature computation' })
       .option('logits', { type: 'string', describe: 'name of the logits tensor (default: auto-detected)' })
       .option('pxgrad', { type: 'boolean', default: true, describe: 'compute the pxgrad OOD score (--no-pxgrad to skip)' }) as unknown as Argv<Args>,
   handler: async (a) => {
-    const rs = await evaluateModel(a.model, a.data, { outDir: a.out, ood: a.ood, batchSize: a.batchSize, threads: a.threads, logits: a.logits, noPxgrad: !a.pxgrad });
+    const rs = await evaluateModel(a.model, a.data, { outDir: a.out, ood: a.ood, batchSize: a.batchSize, threads: a.threads, logits: a.logits, noPxgrad: !a.pxgrad, nj: a.nj });
     log(`eval: wrote ${rs.length} result set(s) to ${a.out}`);
   },
 };

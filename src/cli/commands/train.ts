@@ -45,6 +45,7 @@ interface Args extends ArchArgs {
   threads?: number;
   backend?: string;
   resume: boolean;
+  nj: number;
 }
 
 const D = DEFAULT_TRAIN_CONFIG;
@@ -90,6 +91,7 @@ export const command: CommandModule<object, Args> = {
         .option('average-last', { type: 'number', default: D.averageLast, describe: 'average the last K checkpoints as a final-model candidate (1 = off)' })
         .option('threads', { type: 'number', describe: 'onnxruntime threads for dev evaluation' })
         .option('backend', { type: 'string', choices: BACKENDS, describe: 'tfjs backend (default: best available)' })
+        .option('nj', { type: 'number', default: 1, describe: 'worker threads for feature computation and wave augmentation' })
         .option('resume', { type: 'boolean', default: false, describe: 'continue from the newest checkpoint in EXPDIR' }),
     ) as unknown as Argv<Args>,
   handler: async (a) => {
@@ -106,8 +108,8 @@ export const command: CommandModule<object, Args> = {
     const { fe, labels } = modelFrontEnd(model, a.model ?? `--arch ${a.arch}`);
     const [snrLo, snrHi] = numList(a.snrRange, '--snr-range');
     const wave = { ...W, speeds: numList(a.speedPerturb, '--speed-perturb'), noiseCopies: a.noiseCopies, snrLo, snrHi: snrHi ?? snrLo };
-    const train = loadTrainSet(a.trainData, fe, labels, wave, a.seed);
-    const dev = loadDevSet(a.devData, fe, labels);
+    const train = await loadTrainSet(a.trainData, fe, labels, wave, a.seed, a.nj);
+    const dev = await loadDevSet(a.devData, fe, labels, a.nj);
     const config: TrainConfig = {
       ...D,
       epochs: a.epochs,

@@ -1,0 +1,42 @@
+/**
+ * One utterance → model-input example(s): the unit of work of loadExamples, run in-process or in
+ * a worker thread. Wave-augmented copies use an rng seeded by (seed ^ hash(utt)), so results do
+ * not depend on how utterances are split among workers.
+ */
+import { readMatrixAt } from '../data/kaldi-io.ts';
+import { loadUtterance, sliceSeconds } from '../audio/load.ts';
+import { frontEndInput, frontEndInputFromFeats } from '../features/frontend-apply.ts';
+import type { FrontEnd } from '../model/frontend.ts';
+import { hashString, Rng } from '../util/rng.ts';
+import { waveCopies, type WaveAugmentOptions } from '../train/wave-augment.ts';
+
+export type ExampleJob =
+  | { utt: string; kind: 'feats'; entry: string }
+  | { utt: string; kind: 'wav'; entry: string; segment?: { start: number; end: number } };
+
+export interface JobContext {
+  fe: FrontEnd;
+  /** Precompute wave-augmented copies (training). */
+  wave?: { options: WaveAugmentOptions; seed: number };
+}
+
+export interface ExampleOut {
+  data: Float32Array;
+  shape: number[];
+  extra?: Float32Array[];
+}
+
+export function computeExample(job: ExampleJob, ctx: JobContext): ExampleOut {
+  const { fe } = ctx;
+  if (job.kind === 'feats') {
+    const mi = frontEndInputFromFeats(fe, readMatrixAt(job.entry, job.utt));
+    return { data: mi.data, shape: mi.shape };
+  }
+  const loaded = loadUtterance(job.entry, job.utt, { sampleRate: fe.sampleRate });
+  const s = job.segment ? sliceSeconds(loaded.samples, loaded.sampleRate, job.segment.start, job.segment.end) : loaded.samples;
+  const mi = frontEndInput(fe, s);
+  if (!ctx.wave) return { data: mi.data, shape: mi.shape };
+  const rng = new Rng((ctx.wave.seed ^ hashString(job.utt)) >>> 0);
+  const extra = waveCopies(s, fe.sampleRate, ctx.wave.options, rng).map((c) => frontEndInput(fe, c).data);
+  return { data: mi.data, shape: mi.shape, extra };
+}
