@@ -19,6 +19,10 @@ export interface BenchSgldOptions {
   /** Per-example shape; required for dynamic non-batch axes (e.g. TDNN time). */
   exampleShape?: number[];
   seed?: number;
+  /** Weights as graph inputs (default) or baked initializers (session rebuilt after setWeights). */
+  weights?: 'inputs' | 'baked';
+  /** Call setWeights (slightly changed weights) before every `updateEvery`-th step, like a JEM update after K SGLD steps. */
+  updateEvery?: number;
 }
 
 export interface BenchSgldResult {
@@ -26,6 +30,8 @@ export interface BenchSgldResult {
   gradMs: number;
   /** Median ms of a whole SGLD step (gradient call + update with fresh Gaussian noise). */
   stepMs: number;
+  /** Mean ms per step over the timed steps, including the setWeights cost when updateEvery is set. */
+  meanStepMs: number;
   /** Median ms of one forward pass of the original model (same batch, same threads). */
   forwardMs: number;
   batch: number;
@@ -52,7 +58,9 @@ export async function benchSgldStep(model: ModelProto, opts: BenchSgldOptions): 
     threads: opts.threads,
     exampleShape: ex,
     maxChunk: Math.max(256, opts.batch),
+    weights: opts.weights,
   });
+  const w0 = eg.graph.weights;
   const rng = new Rng(opts.seed ?? 1);
   const per = ex.reduce((a, b) => a * b, 1);
   const x = rng.fillNormal(new Float32Array(opts.batch * per));
@@ -61,9 +69,14 @@ export async function benchSgldStep(model: ModelProto, opts: BenchSgldOptions): 
   const sigma = 0.01;
   const gradTimes: number[] = [];
   const stepTimes: number[] = [];
+  let totalMs = 0;
   try {
     for (let k = 0; k < warmup + steps; k++) {
       const t0 = performance.now();
+      if (opts.updateEvery && k > 0 && k % opts.updateEvery === 0) {
+        const f = 1 + 1e-3 * (k % 7);
+        eg.setWeights(new Map([...w0].map(([n, w]) => [n, w.data.map((v) => v * f)])));
+      }
       const { grad } = await eg.energyAndGrad(x, opts.batch);
       const t1 = performance.now();
       rng.fillNormal(noise);
@@ -72,6 +85,7 @@ export async function benchSgldStep(model: ModelProto, opts: BenchSgldOptions): 
       if (k >= warmup) {
         gradTimes.push(t1 - t0);
         stepTimes.push(t2 - t0);
+        totalMs += t2 - t0;
       }
     }
   } finally {
@@ -92,6 +106,7 @@ export async function benchSgldStep(model: ModelProto, opts: BenchSgldOptions): 
   return {
     gradMs: median(gradTimes),
     stepMs: median(stepTimes),
+    meanStepMs: totalMs / steps,
     forwardMs: median(fwdTimes),
     batch: opts.batch,
     threads: opts.threads,

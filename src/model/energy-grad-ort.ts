@@ -10,6 +10,7 @@ import type { EnergyGrad } from './types.ts';
 import { buildEnergyGradGraph, type GradGraph } from './grad-graph.ts';
 import type { MaxPoolGrad } from './gradgraph/builder.ts';
 import { OrtRunner } from './ort-runner.ts';
+import { onnx, floatTensor, type ModelProto as Proto } from './onnx-io.ts';
 import { MismatchError, OnnxError } from '../util/errors.ts';
 
 export interface EnergyGradOrtOptions {
@@ -22,21 +23,43 @@ export interface EnergyGradOrtOptions {
   exampleShape?: number[];
   executionProviders?: string[];
   probeShapes?: [number[], number[]];
+  /**
+   * 'inputs' (default): weights are graph inputs fed on every call; setWeights is free.
+   * 'baked': weights are initializers (onnxruntime can prepack them; ~20% faster steps on the
+   * KWS CNN) and setWeights rebuilds the session on the next call (~15 ms + a few slow first runs).
+   */
+  weights?: 'inputs' | 'baked';
   /** See GradGraphOptions.maxPoolGrad. */
   maxPoolGrad?: MaxPoolGrad;
 }
 
+/** The gradient graph with the given weights as initializers instead of inputs. */
+function bakeWeights(graph: GradGraph, w: Map<string, ort.Tensor>): Proto {
+  const m = onnx.ModelProto.decode(onnx.ModelProto.encode(graph.model).finish());
+  const g = m.graph!;
+  g.input = (g.input ?? []).filter((i) => !w.has(i.name ?? ''));
+  for (const [n, t] of w) g.initializer!.push(floatTensor(n, t.dims as number[], t.data as Float32Array));
+  return m;
+}
+
 export class EnergyGradOrt implements EnergyGrad {
   private weightTensors = new Map<string, ort.Tensor>();
+  private stale = false;
 
   private constructor(
     readonly graph: GradGraph,
-    readonly runner: OrtRunner,
+    private runnerNow: OrtRunner,
     readonly exampleShape: number[],
     private readonly maxChunk: number,
     private readonly fixedBatch: number | null,
+    private readonly mode: 'inputs' | 'baked',
+    private readonly runnerOpts: { threads?: number; executionProviders?: string[] },
   ) {
     for (const [n, w] of graph.weights) this.weightTensors.set(n, new ort.Tensor('float32', w.data, w.dims));
+  }
+
+  get runner(): OrtRunner {
+    return this.runnerNow;
   }
 
   static async create(model: ModelProto, opts: EnergyGradOrtOptions): Promise<EnergyGradOrt> {
@@ -52,11 +75,14 @@ export class EnergyGradOrt implements EnergyGrad {
       if (d !== null && v !== d) throw new MismatchError(`exampleShape[${i}] = ${v} but the model input has ${d}`);
       return v;
     });
-    const runner = await OrtRunner.create(graph.model, { threads: opts.threads, executionProviders: opts.executionProviders });
+    const mode = opts.weights ?? 'inputs';
+    const runnerOpts = { threads: opts.threads, executionProviders: opts.executionProviders };
     const inDims = graph.model.graph!.input![0].type?.tensorType?.shape?.dim ?? [];
     const b0 = inDims[0];
     const fixed = b0 && !b0.dimParam && Number(b0.dimValue ?? 0) > 0 ? Number(b0.dimValue) : null;
-    return new EnergyGradOrt(graph, runner, ex, Math.max(1, opts.maxChunk ?? 256), fixed);
+    const initial = new Map([...graph.weights].map(([n, w]) => [n, new ort.Tensor('float32', w.data, w.dims)]));
+    const runner = await OrtRunner.create(mode === 'baked' ? bakeWeights(graph, initial) : graph.model, runnerOpts);
+    return new EnergyGradOrt(graph, runner, ex, Math.max(1, opts.maxChunk ?? 256), fixed, mode, runnerOpts);
   }
 
   get weightInputs(): string[] {
@@ -70,7 +96,18 @@ export class EnergyGradOrt implements EnergyGrad {
       if (!cur) continue;
       if (data.length !== cur.size) throw new MismatchError(`weight '${n}': ${data.length} values, expected ${cur.size}`);
       this.weightTensors.set(n, new ort.Tensor('float32', data, cur.dims as number[]));
+      this.stale = true;
     }
+  }
+
+  /** 'baked' mode: rebuild the session with the current weights after setWeights. */
+  private async refresh(): Promise<void> {
+    if (this.mode !== 'baked' || !this.stale) return;
+    const next = await OrtRunner.create(bakeWeights(this.graph, this.weightTensors), this.runnerOpts);
+    const old = this.runnerNow;
+    this.runnerNow = next;
+    this.stale = false;
+    await old.dispose();
   }
 
   async energyAndGrad(x: Float32Array, batch: number, classes?: Int32Array): Promise<{ energy: Float32Array; grad: Float32Array }> {
@@ -79,6 +116,7 @@ export class EnergyGradOrt implements EnergyGrad {
     if (this.graph.classInput && !classes) throw new MismatchError('energyAndGrad: class-conditional graph needs classes');
     if (classes && !this.graph.classInput) throw new MismatchError('energyAndGrad: classes given but the graph was built without classConditional');
     if (classes && classes.length !== batch) throw new MismatchError(`energyAndGrad: ${classes.length} classes for batch ${batch}`);
+    await this.refresh();
     const energy = new Float32Array(batch);
     const grad = new Float32Array(batch * per);
     const chunk = this.fixedBatch ?? this.maxChunk;
@@ -91,7 +129,7 @@ export class EnergyGradOrt implements EnergyGrad {
         p.set(xs);
         xs = p;
       }
-      const feeds: Record<string, ort.Tensor> = Object.fromEntries(this.weightTensors);
+      const feeds: Record<string, ort.Tensor> = this.mode === 'inputs' ? Object.fromEntries(this.weightTensors) : {};
       feeds[this.graph.inputName] = new ort.Tensor('float32', xs, [rows, ...this.exampleShape]);
       if (this.graph.classInput) {
         const y = new BigInt64Array(rows);
@@ -104,7 +142,7 @@ export class EnergyGradOrt implements EnergyGrad {
       }
       let r: ort.InferenceSession.ReturnType;
       try {
-        r = await this.runner.session.run(feeds, ['energy', 'grad_x']);
+        r = await this.runnerNow.session.run(feeds, ['energy', 'grad_x']);
       } catch (e) {
         throw new OnnxError(`energy/gradient run failed: ${(e as Error).message}`, undefined, { cause: e });
       }
@@ -117,6 +155,6 @@ export class EnergyGradOrt implements EnergyGrad {
   }
 
   async dispose(): Promise<void> {
-    await this.runner.dispose();
+    await this.runnerNow.dispose();
   }
 }

@@ -58,27 +58,43 @@ for (const ref of REF_MODELS) {
   });
 }
 
-test('setWeights gives exactly the results of a model rebuilt with those weights', async () => {
-  const ref = REF_MODELS[2];
-  const m = refModel(ref.name);
-  const { data: x, dims } = refInput(ref.name, 0);
-  const eg = await EnergyGradOrt.create(m, { logitsName: ref.logits, exampleShape: dims.slice(1), executionProviders: ['cpu'] });
-  const rng = new Rng(3);
-  const neww = new Map<string, Float32Array>();
-  for (const [n, w] of eg.graph.weights) neww.set(n, n.includes('running_var') ? w.data.map((v) => v * 1.5) : w.data.map((v) => v + 0.05 * rng.normal()));
-  const before = await eg.energyAndGrad(x, dims[0]);
-  eg.setWeights(neww);
-  const after = await eg.energyAndGrad(x, dims[0]);
-  const m2 = refModel(ref.name);
-  m2.graph!.initializer = m2.graph!.initializer!.map((t) => (neww.has(t.name!) ? floatTensor(t.name!, t.dims!.map(Number), neww.get(t.name!)!) : t));
-  const eg2 = await EnergyGradOrt.create(m2, { logitsName: ref.logits, exampleShape: dims.slice(1), executionProviders: ['cpu'] });
-  const rebuilt = await eg2.energyAndGrad(x, dims[0]);
-  assert.notDeepEqual(Array.from(after.energy), Array.from(before.energy));
-  assert.deepEqual(Array.from(after.energy), Array.from(rebuilt.energy));
-  assert.deepEqual(Array.from(after.grad), Array.from(rebuilt.grad));
-  await eg.dispose();
-  await eg2.dispose();
-});
+for (const weights of ['inputs', 'baked'] as const) {
+  test(`setWeights (weights as ${weights}) gives exactly the results of a model rebuilt with those weights`, async () => {
+    const ref = REF_MODELS[2];
+    const m = refModel(ref.name);
+    const { data: x, dims } = refInput(ref.name, 0);
+    const opts = { logitsName: ref.logits, exampleShape: dims.slice(1), executionProviders: ['cpu'], weights };
+    const eg = await EnergyGradOrt.create(m, opts);
+    const rng = new Rng(3);
+    const neww = new Map<string, Float32Array>();
+    for (const [n, w] of eg.graph.weights) neww.set(n, n.includes('running_var') ? w.data.map((v) => v * 1.5) : w.data.map((v) => v + 0.05 * rng.normal()));
+    const before = await eg.energyAndGrad(x, dims[0]);
+    eg.setWeights(neww);
+    const after = await eg.energyAndGrad(x, dims[0]);
+    const m2 = refModel(ref.name);
+    m2.graph!.initializer = m2.graph!.initializer!.map((t) => (neww.has(t.name!) ? floatTensor(t.name!, t.dims!.map(Number), neww.get(t.name!)!) : t));
+    const eg2 = await EnergyGradOrt.create(m2, opts);
+    const rebuilt = await eg2.energyAndGrad(x, dims[0]);
+    assert.notDeepEqual(Array.from(after.energy), Array.from(before.energy));
+    assert.deepEqual(Array.from(after.energy), Array.from(rebuilt.energy));
+    assert.deepEqual(Array.from(after.grad), Array.from(rebuilt.grad));
+    if (weights === 'baked') {
+      // Same numbers as the weights-as-inputs graph up to float32 summation order.
+      const eg3 = await EnergyGradOrt.create(m2, { ...opts, weights: 'inputs' });
+      const viaInputs = await eg3.energyAndGrad(x, dims[0]);
+      let gmax = 0;
+      let err = 0;
+      for (let i = 0; i < x.length; i++) {
+        gmax = Math.max(gmax, Math.abs(viaInputs.grad[i]));
+        err = Math.max(err, Math.abs(viaInputs.grad[i] - after.grad[i]));
+      }
+      assert.ok(err <= 1e-5 * gmax, `baked vs inputs ${err / gmax}`);
+      await eg3.dispose();
+    }
+    await eg.dispose();
+    await eg2.dispose();
+  });
+}
 
 test('chunked batches give the same results as one call', async () => {
   const ref = REF_MODELS[0];
