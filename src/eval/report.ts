@@ -90,6 +90,41 @@ export function readExpResults(expDir: string): ExpResults {
   return { name: path.basename(path.resolve(expDir)), results };
 }
 
+/**
+ * Row names for experiment dirs: their paths relative to the dirs' common parent; a last
+ * component that prefixes every one of its set names (exp/jem/telephone with telephone_test) is
+ * dropped, so that per-domain dirs of one method merge into one row ("jem").
+ */
+export function rowNames(expDirs: string[], sets: string[][]): string[] {
+  const abs = expDirs.map((d) => path.resolve(d).split(path.sep));
+  let common = 0;
+  if (abs.length > 1) {
+    while (abs.every((p) => p.length > common + 1 && p[common] === abs[0][common])) common++;
+  } else common = abs[0].length - 1;
+  return abs.map((p, i) => {
+    let parts = p.slice(common);
+    const last = parts[parts.length - 1];
+    if (parts.length > 1 && sets[i].length > 0 && sets[i].every((s) => s.startsWith(last + '_') || s === last)) parts = parts.slice(0, -1);
+    return parts.join('/');
+  });
+}
+
+/** Results of several experiment dirs as rows (dirs that map to the same row are merged). */
+export function readComparison(expDirs: string[]): ExpResults[] {
+  const exps = expDirs.map(readExpResults);
+  const names = rowNames(expDirs, exps.map((e) => [...e.results.keys()]));
+  const rows = new Map<string, ExpResults>();
+  exps.forEach((e, i) => {
+    const row = rows.get(names[i]) ?? { name: names[i], results: new Map() };
+    for (const [k, v] of e.results) {
+      if (row.results.has(k)) throw new DataError(expDirs[i], undefined, `row '${names[i]}' already has results for set '${k}' from another dir`);
+      row.results.set(k, v);
+    }
+    rows.set(names[i], row);
+  });
+  return [...rows.values()];
+}
+
 /** Markdown: one table per metric (accuracy, NLL, ECE), methods as rows, sets as columns. */
 export function compareMarkdown(exps: ExpResults[]): string {
   const sets = [...new Set(exps.flatMap((e) => [...e.results.keys()]))].sort();

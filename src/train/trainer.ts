@@ -174,8 +174,14 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   const metricsFile = path.join(expDir, 'metrics.jsonl');
   const bestDir = path.join(expDir, 'best');
 
+  const resumeFrom = opts.resume ? listCheckpoints(expDir) : [];
+  if (resumeFrom.length === 0) {
+    // a fresh run: checkpoints of an earlier run must not be resumed from or averaged in
+    fs.rmSync(path.join(expDir, 'checkpoints'), { recursive: true, force: true });
+    fs.rmSync(bestDir, { recursive: true, force: true });
+  }
   if (opts.resume) {
-    const steps = listCheckpoints(expDir);
+    const steps = resumeFrom;
     if (steps.length > 0) {
       const c = loadCheckpoint(checkpointDir(expDir, steps[steps.length - 1]));
       model.setWeights(c.weights);
@@ -195,7 +201,8 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
     }
   }
 
-  let stop = false;
+  let stop = cfg.patience > 0 && sinceBest >= cfg.patience;
+  if (stop) log('train: the resumed run had already stopped early');
   let interrupted = false;
   const onSignal = (sig: string) => {
     if (!stop) log(`train: ${sig} received; saving a checkpoint and stopping after this step`);

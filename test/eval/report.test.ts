@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { classificationMetrics } from '../../src/eval/metrics.ts';
-import { compareMarkdown, readExpResults, writeEvalResult, type EvalResult } from '../../src/eval/report.ts';
+import { compareMarkdown, readComparison, readExpResults, rowNames, writeEvalResult, type EvalResult } from '../../src/eval/report.ts';
 import { niceTicks, trainingCurvesSvg } from '../../src/eval/plots.ts';
 
 function result(set: string, logits: number[], labels: number[]): EvalResult {
@@ -32,6 +32,25 @@ test('eval result files and compare-results table', () => {
     assert.match(md, /\| source \| 100\.00 \| 50\.00 \|/);
     assert.match(md, /\| jem \| – \| 100\.00 \|/);
     assert.equal(fs.readdirSync(dirA).filter((f) => f.includes('.tmp-')).length, 0);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('compare-results rows: relative names, per-domain dirs merge into their method', () => {
+  assert.deepEqual(
+    rowNames(['/e/source', '/e/jem/telephone', '/e/jem/noisy', '/e/tent'], [['source_test', 'telephone_test'], ['telephone_test'], ['noisy_test'], ['noisy_test']]),
+    ['source', 'jem', 'jem', 'tent'],
+  );
+  assert.deepEqual(rowNames(['/x/exp/source'], [['source_test']]), ['source']);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'jemda-cmp-'));
+  try {
+    writeEvalResult(path.join(tmp, 'jem', 'telephone', 'results'), result('telephone_test', [2, 0, 0, 2], [0, 1]));
+    writeEvalResult(path.join(tmp, 'jem', 'noisy', 'results'), result('noisy_test', [2, 0, 2, 0], [0, 1]));
+    writeEvalResult(path.join(tmp, 'source', 'results'), result('noisy_test', [2, 0, 2, 0], [0, 1]));
+    const rows = readComparison([path.join(tmp, 'source'), path.join(tmp, 'jem', 'telephone'), path.join(tmp, 'jem', 'noisy')]);
+    assert.deepEqual(rows.map((r) => [r.name, [...r.results.keys()]]), [['source', ['noisy_test']], ['jem', ['telephone_test', 'noisy_test']]]);
+    assert.match(compareMarkdown(rows), /\| jem \| 50\.00 \| 100\.00 \|/);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
