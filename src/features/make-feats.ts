@@ -153,13 +153,14 @@ interface WorkerMsg {
   error?: { code: string; message: string; name: string; stack?: string };
 }
 
-function runJobInWorker(spec: JobSpec, tick: (n: number) => void): Promise<JobResult> {
+function runJobInWorker(spec: JobSpec, tick: (n: number) => void, workers: Worker[]): Promise<JobResult> {
   return new Promise((resolve, reject) => {
     // A .ts worker needs tsx's loader inside it; `execArgv: ['--import', 'tsx']` only works when the
     // parent was started with it, so an eval'd bootstrap registers tsx, then imports the worker.
     const workerUrl = new URL('./make-feats-worker.ts', import.meta.url).href;
     const bootstrap = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(workerUrl)}); })`;
     const worker = new Worker(bootstrap, { eval: true, workerData: spec });
+    workers.push(worker);
     let settled = false;
     worker.on('message', (m: WorkerMsg) => {
       if (m.kind === 'tick') tick(m.n ?? 1);
@@ -210,7 +211,19 @@ export async function makeFeats(opts: MakeFeatsOptions): Promise<MakeFeatsResult
   const tick = (n: number) => bar?.tick(n);
   let results: JobResult[];
   try {
-    results = specs.length === 1 ? [runJob(specs[0], tick)] : await Promise.all(specs.map((s) => runJobInWorker(s, tick)));
+    if (specs.length === 1) results = [runJob(specs[0], tick)];
+    else {
+      const workers: Worker[] = [];
+      try {
+        results = await Promise.all(specs.map((s) => runJobInWorker(s, tick, workers)));
+      } catch (e) {
+        // one job failed: stop the others and remove the temp archives they leave behind
+        await Promise.all(workers.map((w) => w.terminate()));
+        const prefix = `.raw_${type}_${name}.`, mark = `.tmp-${process.pid}-`;
+        for (const f of fs.readdirSync(arkDir)) if (f.startsWith(prefix) && f.includes(mark)) fs.rmSync(path.join(arkDir, f), { force: true });
+        throw e;
+      }
+    }
   } finally {
     bar?.stop();
   }

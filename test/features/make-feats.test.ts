@@ -65,6 +65,8 @@ test('makeFeats (1 job and 2 worker jobs) writes Kaldi arks + sorted feats.scp e
 test('bad utterances: fail naming the utterance, or --skip-bad lists them', async () => {
   const dir = makeDir('d2', { 'spkB-zbad': path.join(tmp, 'missing.wav'), 'spkB-zshort': writeShort() });
   await assert.rejects(makeFeats({ type: 'mfcc', dataDir: dir, showProgress: false }), (e: Error) => e instanceof JemdaError && /spkB-zbad/.test(e.message));
+  await assert.rejects(makeFeats({ type: 'mfcc', dataDir: dir, nj: 3, showProgress: false }), (e: Error) => e instanceof JemdaError && /spkB-zbad.*missing\.wav/.test(e.message));
+  assert.deepEqual(fs.readdirSync(path.join(dir, 'data')).filter((f) => f.includes('.tmp-')), []);
   const r = await makeFeats({ type: 'mfcc', dataDir: dir, skipBad: true, nj: 2, showProgress: false });
   assert.equal(r.numDone, 6);
   const skipped = fs.readFileSync(path.join(dir, 'skipped_utts.txt'), 'utf8');
