@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../util/errors.ts';
 import { log } from '../util/log.ts';
+import { registerWasmConv2DBackpropFilter } from './kernels/wasm-conv2d-backprop-filter.ts';
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 export const BACKENDS: BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
@@ -35,7 +36,9 @@ async function tryBackend(name: BackendName): Promise<boolean> {
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
       const dist = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
       wasm.setWasmPaths(dist + path.sep);
-      return tf.setBackend('wasm');
+      const ok = await tf.setBackend('wasm');
+      if (ok) registerWasmConv2DBackpropFilter();
+      return ok;
     }
     case 'cpu':
       await import('@tensorflow/tfjs-backend-cpu');
