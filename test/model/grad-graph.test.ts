@@ -284,3 +284,53 @@ test('KWS CNN: the mask and resize MaxPool gradients (odd sizes, cropped windows
   }
   await base.dispose();
 });
+
+test('strided Conv and AveragePool on a dynamic time axis (odd and even lengths) match finite differences', async () => {
+  const rng = new Rng(21);
+  const nodes = [
+    node('Conv', ['x', 'w'], ['c'], { kernel_shape: { ints: [3] }, strides: { ints: [2] }, pads: { ints: [1, 1] } }),
+    node('Tanh', ['c'], ['t']),
+    node('AveragePool', ['t'], ['p'], { kernel_shape: { ints: [2] }, strides: { ints: [2] } }),
+    node('ReduceMean', ['p'], ['m'], { axes: { ints: [2] }, keepdims: { i: 0 } }),
+    node('Gemm', ['m', 'fw'], ['logits'], { transB: { i: 1 } }),
+  ];
+  const m = tinyModel(nodes, [randTensor(rng, 'w', [4, 3, 3], 0.6), randTensor(rng, 'fw', [5, 4], 3)], ['batch', 3, 'time'], 'logits');
+  for (const T of [21, 24, 27]) {
+    const eg = await EnergyGradOrt.create(m, { logitsName: 'logits', exampleShape: [3, T], executionProviders: ['cpu'] });
+    const B = 2;
+    const x = randn(rng, B * 3 * T);
+    const fd = await fdCheck(eg, x, B, { eps: 1e-2, dirs: 2, elems: 4 });
+    assert.ok(fd.dirRel <= 1e-2 && fd.elemRel <= 1e-2, `T=${T}: ${JSON.stringify(fd)}`);
+    await eg.dispose();
+  }
+});
+
+test('2-D MaxPool on a dynamic time axis (odd and even lengths): resize, mask and indices gradients agree and match FD', async () => {
+  const rng = new Rng(22);
+  const nodes = [
+    node('Conv', ['x', 'w', 'b'], ['c'], { kernel_shape: { ints: [3, 3] }, pads: { ints: [1, 1, 1, 1] } }),
+    node('Relu', ['c'], ['r']),
+    node('MaxPool', ['r'], ['p'], { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] } }),
+    node('ReduceMean', ['p'], ['m'], { axes: { ints: [2, 3] }, keepdims: { i: 0 } }),
+    node('Gemm', ['m', 'fw'], ['logits'], { transB: { i: 1 } }),
+  ];
+  const inits = [randTensor(rng, 'w', [8, 1, 3, 3], 0.6), randTensor(rng, 'b', [8], 0.2), randTensor(rng, 'fw', [5, 8], 3)];
+  const m = tinyModel(nodes, inits, ['batch', 1, 'time', 7], 'logits');
+  for (const T of [9, 10]) {
+    const B = 2;
+    const x = randn(rng, B * T * 7);
+    const res: Float32Array[] = [];
+    for (const mode of ['resize', 'mask', 'indices'] as const) {
+      const eg = await EnergyGradOrt.create(m, { logitsName: 'logits', exampleShape: [1, T, 7], executionProviders: ['cpu'], maxPoolGrad: mode });
+      res.push((await eg.energyAndGrad(x, B)).grad);
+      if (mode === 'resize') {
+        const fd = await fdCheck(eg, x, B, { eps: 1e-3, dirs: 2, elems: 4 });
+        assert.ok(fd.dirRel <= 1e-2 && fd.elemRel <= 1e-2, `T=${T}: ${JSON.stringify(fd)}`);
+      }
+      await eg.dispose();
+    }
+    for (let i = 0; i < x.length; i++) {
+      assert.ok(Math.abs(res[0][i] - res[2][i]) <= 1e-6 && Math.abs(res[1][i] - res[2][i]) <= 1e-6, `T=${T} element ${i}`);
+    }
+  }
+});

@@ -6,7 +6,7 @@
  * Shape/Size ops where they are not.
  */
 import { onnx, attrInt, attrInts, attrFloat, attrString, type NodeProto } from '../onnx-io.ts';
-import type { GraphEmitter } from './builder.ts';
+import type { GraphEmitter, AttrValue } from './builder.ts';
 
 export interface TensorInfo {
   /** Dims in the two probe runs. */
@@ -101,19 +101,37 @@ function convGeometry(c: BwdCtx, x: string, kernel: number[], strides: number[],
   return out;
 }
 
-/** output_padding so that a ConvTranspose of the pooled/strided output returns x's spatial size. */
-function outputPadding(c: BwdCtx, x: string, kernel: number[], strides: number[], dil: number[], pads: number[]): number[] {
+/**
+ * output_padding so that a ConvTranspose of the strided output returns x's spatial size. On a
+ * dynamic axis with stride > 1 the remainder depends on the length: use stride−1 (the largest) and
+ * report that the result must be cut back to x's shape (the extra positions lie past x's end).
+ */
+function outputPadding(c: BwdCtx, x: string, kernel: number[], strides: number[], dil: number[], pads: number[]): { op: number[]; crop: boolean } {
   const n = kernel.length;
   const xi = c.info(x);
   const op: number[] = [];
+  let crop = false;
   for (let k = 0; k < n; k++) {
     const r = (d: number) => (((d + pads[k] + pads[k + n] - dil[k] * (kernel[k] - 1) - 1) % strides[k]) + strides[k]) % strides[k];
     const r1 = r(xi.d1[2 + k]);
-    const r2 = r(xi.d2[2 + k]);
-    if (r1 !== r2) c.fail(`stride ${strides[k]} on a dynamic spatial axis with a varying remainder`);
-    op.push(r1);
+    if (xi.d1[2 + k] === xi.d2[2 + k] || strides[k] === 1) op.push(r1);
+    else {
+      op.push(strides[k] - 1);
+      crop = true;
+    }
   }
-  return op;
+  return { op, crop };
+}
+
+/** ConvTranspose back to x's grid, cropped to x's shape when output_padding could not be exact. */
+function convTransposeTo(c: BwdCtx, x: string, g: string, w: string, attrs: Record<string, AttrValue>, geo: { op: number[]; crop: boolean }): string {
+  const e = c.e;
+  const y = e.op1('ConvTranspose', [g, w], { ...attrs, output_padding: { ints: geo.op } });
+  if (!geo.crop) return y;
+  const r = c.info(x).d1.length;
+  const axes = Array.from({ length: r - 2 }, (_, i) => i + 2);
+  const ends = e.op1('Slice', [e.shape(x), e.i64([2]), e.i64([r])]);
+  return e.op1('Slice', [y, e.i64(axes.map(() => 0)), ends, e.i64(axes)]);
 }
 
 function convBackward(c: BwdCtx): (string | undefined)[] {
@@ -162,16 +180,9 @@ function convBackward(c: BwdCtx): (string | undefined)[] {
       }),
     ];
   }
-  const op = outputPadding(c, x, kernel, strides, dil, pads);
+  const geo = outputPadding(c, x, kernel, strides, dil, pads);
   return [
-    e.op1('ConvTranspose', [g, w], {
-      dilations: { ints: dil },
-      group: { i: group },
-      kernel_shape: { ints: kernel },
-      pads: { ints: pads },
-      strides: { ints: strides },
-      output_padding: { ints: op },
-    }),
+    convTransposeTo(c, x, g, w, { dilations: { ints: dil }, group: { i: group }, kernel_shape: { ints: kernel }, pads: { ints: pads }, strides: { ints: strides } }, geo),
   ];
 }
 
@@ -435,17 +446,9 @@ export const RULES: Record<string, Rule> = {
       if (C === null) return c.fail('dynamic channel count');
       const kn = kernel.reduce((a, b) => a * b, 1);
       const w = e.f32(new Float32Array(C * kn).fill(1 / kn), [C, 1, ...kernel]);
-      const op = outputPadding(c, x, kernel, strides, dil, pads);
+      const geo = outputPadding(c, x, kernel, strides, dil, pads);
       void n;
-      return [
-        e.op1('ConvTranspose', [c.gOut[0]!, w], {
-          group: { i: C },
-          kernel_shape: { ints: kernel },
-          pads: { ints: pads },
-          strides: { ints: strides },
-          output_padding: { ints: op },
-        }),
-      ];
+      return [convTransposeTo(c, x, c.gOut[0]!, w, { group: { i: C }, kernel_shape: { ints: kernel }, pads: { ints: pads }, strides: { ints: strides } }, geo)];
     },
   },
   GlobalAveragePool: {
@@ -582,7 +585,7 @@ function maxPoolMaskBackward(c: BwdCtx): string[] {
   const xi = c.info(x);
   const ys = e.shape(y);
   const ydim = (i: number) => e.op1('Gather', [ys, e.i64([i])], { axis: { i: 0 } });
-  const divisible = [2, 3].every((a) => xi.d1[a] % k === 0 && xi.d2[a] % k === 0);
+  const divisible = [2, 3].every((a) => xi.d1[a] === xi.d2[a] && xi.d1[a] % k === 0);
   const xc = divisible
     ? x
     : e.op1('Slice', [x, e.i64([0, 0]), e.op1('Concat', [2, 3].map((a) => e.op1('Mul', [ydim(a), e.i64([k])])), { axis: { i: 0 } }), e.i64([2, 3])]);
@@ -612,7 +615,7 @@ function maxPoolResizeBackward(c: BwdCtx): string[] {
   const y = c.node.output![0];
   const k = attrInts(c.node, 'kernel_shape', [])![0];
   const xi = c.info(x);
-  const divisible = [2, 3].every((a) => xi.d1[a] % k === 0 && xi.d2[a] % k === 0);
+  const divisible = [2, 3].every((a) => xi.d1[a] === xi.d2[a] && xi.d1[a] % k === 0);
   const ys = e.shape(y);
   const ydim = (i: number) => e.op1('Gather', [ys, e.i64([i])], { axis: { i: 0 } });
   const xc = divisible
