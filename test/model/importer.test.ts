@@ -22,7 +22,7 @@ before(async () => {
 
 /** A one-graph model from nodes, float initializers and a float input of the given dims. */
 export function tinyModel(
-  nodes: { op: string; name: string; inputs: string[]; outputs: string[]; attrs?: Record<string, number | number[]> }[],
+  nodes: { op: string; name: string; inputs: string[]; outputs: string[]; attrs?: Record<string, number | number[] | string> }[],
   inits: Record<string, { dims: number[]; data: number[] }>,
   input: { name: string; dims: number[] },
   outputs: string[],
@@ -45,7 +45,9 @@ export function tinyModel(
           input: n.inputs,
           output: n.outputs,
           attribute: Object.entries(n.attrs ?? {}).map(([k, v]) =>
-            Array.isArray(v)
+            typeof v === 'string'
+              ? { name: k, type: onnx.AttributeProto.AttributeType.STRING, s: Buffer.from(v) }
+              : Array.isArray(v)
               ? { name: k, type: onnx.AttributeProto.AttributeType.INTS, ints: v }
               : Number.isInteger(v)
                 ? { name: k, type: onnx.AttributeProto.AttributeType.INT, i: v }
@@ -182,5 +184,44 @@ test('no tensors leak from run/logits', () => {
   x.dispose();
   model.dispose();
 });
+
+for (const op of ['LSTM', 'GRU', 'RNN'] as const) {
+  test(`${op} (bidirectional, bias): input and weight gradients match central differences`, () => {
+    const rng = new Rng(17);
+    const H = 4;
+    const I = 3;
+    const G = op === 'LSTM' ? 4 : op === 'GRU' ? 3 : 1;
+    const r = (n: number) => Array.from({ length: n }, () => 0.5 * rng.normal());
+    const m = tinyModel(
+      [{ op, name: 'rec', inputs: ['x', 'W', 'R', 'B'], outputs: ['Y', 'Y_h'], attrs: { hidden_size: H, direction: 'bidirectional' } }],
+      { W: { dims: [2, G * H, I], data: r(2 * G * H * I) }, R: { dims: [2, G * H, H], data: r(2 * G * H * H) }, B: { dims: [2, 2 * G * H], data: r(4 * G * H) } },
+      { name: 'x', dims: [5, 2, I] },
+      ['Y', 'Y_h'],
+    );
+    const model = importModel(m);
+    const x = tf.tensor(r(30), [5, 2, I]);
+    const Rw = tf.tensor(r(5 * 2 * 2 * H), [5, 2, 2, H]);
+    const loss = () => tf.sum(tf.mul(model.run(x, ['Y'])[0]!, Rw)) as tf.Scalar;
+    const W = model.variables.get('W')!;
+    const { grads } = tf.variableGrads(loss);
+    const gx = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(model.run(xx, ['Y'])[0]!, Rw)))(x);
+    const eps = 1e-2;
+    const v = tf.tensor(r(30), x.shape);
+    const fdx = (tf.sum(tf.mul(model.run(tf.add(x, tf.mul(v, eps)), ['Y'])[0]!, Rw)).dataSync()[0]! - tf.sum(tf.mul(model.run(tf.sub(x, tf.mul(v, eps)), ['Y'])[0]!, Rw)).dataSync()[0]!) / (2 * eps);
+    const anx = tf.sum(tf.mul(gx, v)).dataSync()[0]!;
+    assert.ok(Math.abs(anx - fdx) / Math.abs(anx) < 1e-2, `input: ${anx} vs ${fdx}`);
+    const dW = tf.tensor(r(W.size), W.shape);
+    const w0 = W.clone();
+    W.assign(tf.add(w0, tf.mul(dW, eps)));
+    const lp = loss().dataSync()[0]!;
+    W.assign(tf.sub(w0, tf.mul(dW, eps)));
+    const lm = loss().dataSync()[0]!;
+    W.assign(w0);
+    const anw = tf.sum(tf.mul(grads[W.name]!, dW)).dataSync()[0]!;
+    const fdw = (lp - lm) / (2 * eps);
+    assert.ok(Math.abs(anw - fdw) / Math.abs(anw) < 1e-2, `W: ${anw} vs ${fdw}`);
+    model.dispose();
+  });
+}
 
 registerKernelTests('cpu');

@@ -6,6 +6,7 @@ import { normOps } from './norm.ts';
 import type { OpImpl } from './op.ts';
 import { poolOps } from './pool.ts';
 import { reduceOps } from './reduce.ts';
+import { rnnOps } from './rnn.ts';
 import { shapeOps } from './shape.ts';
 
 export const OPS: Record<string, OpImpl> = {
@@ -16,6 +17,7 @@ export const OPS: Record<string, OpImpl> = {
   ...convOps,
   ...poolOps,
   ...normOps,
+  ...rnnOps,
 };
 
 export function supportedOps(): string[] {
