@@ -334,3 +334,58 @@ test('2-D MaxPool on a dynamic time axis (odd and even lengths): resize, mask an
     }
   }
 });
+
+/** Sigmoid, Split, Exp, Abs, Log, MatMul of two differentiable operands, Softmax, LogSoftmax, Clip,
+ * Div by a differentiable tensor, Erf, ReduceSum, Expand, Unsqueeze, Dropout, Identity,
+ * GlobalAveragePool, Squeeze, Concat, Gemm(transA=1) with bias. */
+test('more ops (Split, MatMul of two activations, Softmax/LogSoftmax, Clip, Div, Erf, Expand, GlobalAveragePool, ...) match finite differences', async () => {
+  const rng = new Rng(31);
+  const inits = [
+    int64Tensor('split', [2], [2, 4]),
+    floatTensor('half', [], [0.5]),
+    floatTensor('one', [], [1]),
+    floatTensor('mn', [], [-3]),
+    floatTensor('mx', [], [-0.2]),
+    int64Tensor('ax2', [1], [2]),
+    int64Tensor('eshape', [3], [1, 1, 4]),
+    int64Tensor('ax1', [1], [1]),
+    int64Tensor('ax23', [2], [2, 3]),
+    randTensor(rng, 'W', [5, 3], 2),
+    randTensor(rng, 'C', [3], 0.3),
+  ];
+  const nodes = [
+    node('Sigmoid', ['x'], ['a']),
+    node('Split', ['a', 'split'], ['s1', 's2'], { axis: { i: 2 } }),
+    node('Exp', ['s1'], ['e1']),
+    node('Transpose', ['e1'], ['e1t'], { perm: { ints: [0, 2, 1] } }),
+    node('MatMul', ['e1', 'e1t'], ['mm']),
+    node('Softmax', ['mm'], ['sm'], { axis: { i: 2 } }),
+    node('Abs', ['s2'], ['ab']),
+    node('Add', ['ab', 'half'], ['ab5']),
+    node('Log', ['ab5'], ['lg']),
+    node('LogSoftmax', ['lg'], ['ls'], { axis: { i: 1 } }),
+    node('Clip', ['ls', 'mn', 'mx'], ['cl']),
+    node('Sub', ['one', 'cl'], ['q']),
+    node('Div', ['sm', 'q'], ['d']),
+    node('Erf', ['d'], ['er']),
+    node('ReduceSum', ['er', 'ax2'], ['rsk'], { keepdims: { i: 1 } }),
+    node('Expand', ['rsk', 'eshape'], ['ex']),
+    node('Unsqueeze', ['ex', 'ax1'], ['u']),
+    node('Dropout', ['u'], ['dr']),
+    node('Identity', ['dr'], ['id']),
+    node('GlobalAveragePool', ['id'], ['gap']),
+    node('Squeeze', ['gap', 'ax23'], ['sq']),
+    node('ReduceSum', ['ex', 'ax2'], ['rs'], { keepdims: { i: 0 } }),
+    node('Concat', ['rs', 'sq'], ['cat'], { axis: { i: 1 } }),
+    node('Transpose', ['cat'], ['catT'], { perm: { ints: [1, 0] } }),
+    node('Gemm', ['catT', 'W', 'C'], ['logits'], { transA: { i: 1 }, alpha: { f: 1.5 } }),
+  ];
+  const m = tinyModel(nodes, inits, ['batch', 4, 6], 'logits');
+  const eg = await EnergyGradOrt.create(m, { logitsName: 'logits', executionProviders: ['cpu'] });
+  const B = 3;
+  const x = randn(rng, B * 24);
+  const fd = await fdCheck(eg, x, B, { eps: 1e-3, dirs: 3, elems: 8 });
+  console.log(`more-ops model: FD rel err: directions ${fd.dirRel.toExponential(2)}, elements ${fd.elemRel.toExponential(2)}`);
+  assert.ok(fd.dirRel <= 1e-2 && fd.elemRel <= 1e-2, JSON.stringify(fd));
+  await eg.dispose();
+});
