@@ -9,6 +9,8 @@ import { checkModelGrads, MODELS } from './importer-grad-shared.ts';
 import { jsConv, registerKernelTests } from './importer-kernels-shared.ts';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../src/util/rng.ts';
+import { importModel } from '../../src/model/importer.ts';
+import { tinyModel } from './importer-tiny-model.ts';
 
 before(async () => {
   await selectBackend('wasm');
@@ -67,4 +69,42 @@ test('[wasm] registered Conv2DBackpropFilter: tf.conv2d and fused conv filter/in
       assert.ok(rel(fw!, ref.dW) < 1e-5, 'fused filter gradient');
     });
   }
+});
+
+test('[wasm] Slice with steps, Gather, reflect Pad and AveragePool are differentiable (gradients vs central differences)', () => {
+  const m = tinyModel(
+    [
+      { op: 'Slice', name: 's', inputs: ['x', 'st', 'en', 'ax', 'sp'], outputs: ['a'] },
+      { op: 'Gather', name: 'g', inputs: ['a', 'idx'], outputs: ['b'], attrs: { axis: 1 } },
+      { op: 'Pad', name: 'p', inputs: ['b', 'pads'], outputs: ['c'], attrs: { mode: 'reflect' } },
+      { op: 'AveragePool', name: 'ap', inputs: ['c'], outputs: ['d'], attrs: { kernel_shape: [2, 2], strides: [1, 2], pads: [1, 0, 0, 1], count_include_pad: 0 } },
+      { op: 'Tanh', name: 't', inputs: ['d'], outputs: ['y'] },
+    ],
+    {
+      st: { dims: [2], data: [1, 8], int64: true },
+      en: { dims: [2], data: [9, 0], int64: true },
+      ax: { dims: [2], data: [2, 3], int64: true },
+      sp: { dims: [2], data: [2, -3], int64: true },
+      idx: { dims: [3], data: [2, 0, 2], int64: true },
+      pads: { dims: [8], data: [0, 0, 1, 2, 0, 0, 1, 0], int64: true },
+    },
+    { name: 'x', dims: [2, 3, 10, 9] },
+    ['y'],
+  );
+  const model = importModel(m);
+  const rng = new Rng(4);
+  const x = tf.tensor(Float32Array.from({ length: 540 }, () => rng.normal()), [2, 3, 10, 9]);
+  tf.tidy(() => {
+    const y0 = model.run(x, ['y'])[0]!;
+    const R = tf.tensor(Float32Array.from({ length: y0.size }, () => rng.normal()), y0.shape);
+    const L = (xx: tf.Tensor) => tf.sum(tf.mul(model.run(xx, ['y'])[0]!, R)) as tf.Scalar;
+    const g = tf.grad(L)(x);
+    const v = tf.tensor(Float32Array.from({ length: 540 }, () => rng.normal()), x.shape);
+    const eps = 1e-2;
+    const fd = (L(tf.add(x, tf.mul(v, eps))).dataSync()[0]! - L(tf.sub(x, tf.mul(v, eps))).dataSync()[0]!) / (2 * eps);
+    const an = tf.sum(tf.mul(g, v)).dataSync()[0]!;
+    assert.ok(Math.abs(an - fd) / Math.abs(an) < 1e-2, `analytic ${an} vs FD ${fd}`);
+  });
+  x.dispose();
+  model.dispose();
 });

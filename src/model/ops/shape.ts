@@ -57,7 +57,21 @@ function gather(ctx: OpCtx): Value[] {
     return j;
   });
   if (isConst(data)) return [constTake(data, axis, ids, idx.dims)];
-  const g = tf.gather(data, tf.tensor1d(ids, 'int32'), axis);
+  let g: tf.Tensor;
+  if (ids.length <= 64) {
+    // slices + concat: differentiable on every backend (tf.gather's gradient needs
+    // UnsortedSegmentSum, which the wasm backend lacks)
+    const parts = ids.map((i) => {
+      const b = dd.map(() => 0);
+      const sz = dd.slice();
+      b[axis] = i;
+      sz[axis] = 1;
+      return tf.slice(data, b, sz);
+    });
+    g = parts.length === 1 ? parts[0]! : tf.concat(parts, axis);
+  } else {
+    g = tf.gather(data, tf.tensor1d(ids, 'int32'), axis);
+  }
   return [tf.reshape(g, [...dd.slice(0, axis), ...idx.dims, ...dd.slice(axis + 1)])];
 }
 
@@ -218,8 +232,28 @@ function slice(ctx: OpCtx): Value[] {
     }
   }
   if (st.every((s) => s === 1)) return [tf.slice(t, b, outDims)];
-  const e = b.map((v, a) => v + (outDims[a] - 1) * st[a] + 1);
-  return [tf.stridedSlice(t, b, e, st)];
+  // steps > 1 by pad/slice/reshape (tfjs has no gradient for stridedSlice)
+  for (let a = 0; a < d.length; a++) {
+    const step = st[a]!;
+    const n = outDims[a]!;
+    const begin0 = t.shape.map(() => 0);
+    const size0 = t.shape.slice();
+    begin0[a] = b[a]!;
+    size0[a] = Math.min(n * step, t.shape[a]! - b[a]!);
+    t = tf.slice(t, begin0, size0);
+    if (step === 1) continue;
+    if (size0[a]! < n * step) {
+      const pads = t.shape.map((_, k) => [0, k === a ? n * step - size0[a]! : 0] as [number, number]);
+      t = tf.pad(t, pads);
+    }
+    const split = [...t.shape.slice(0, a), n, step, ...t.shape.slice(a + 1)];
+    t = tf.reshape(t, split);
+    const bb = split.map(() => 0);
+    const ss = split.slice();
+    ss[a + 1] = 1;
+    t = tf.reshape(tf.slice(t, bb, ss), [...split.slice(0, a), n, ...split.slice(a + 2)]);
+  }
+  return [t];
 }
 
 function constantOp(ctx: OpCtx): Value[] {
@@ -248,6 +282,34 @@ function constantOfShape(ctx: OpCtx): Value[] {
   const n = size(shape);
   if (n <= 1 << 16) return [cval(new Array(n).fill(v.data[0]), shape, v.dtype)];
   return [tf.fill(shape, v.data[0], v.dtype === 'float32' ? 'float32' : v.dtype === 'bool' ? 'bool' : 'int32')];
+}
+
+/**
+ * Reflect padding from slices, reverse and concat (tfjs' mirrorPad gradient disagrees with
+ * central differences, so it is not used).
+ */
+function reflectPad(x: tf.Tensor, pads: number[]): tf.Tensor {
+  const r = x.rank;
+  let t = x;
+  for (let a = 0; a < r; a++) {
+    const pb = pads[a]!;
+    const pe = pads[a + r]!;
+    if (pb <= 0 && pe <= 0) continue;
+    const n = t.shape[a]!;
+    const part = (start: number, len: number) => {
+      const b = t.shape.map(() => 0);
+      const sz = t.shape.slice();
+      b[a] = start;
+      sz[a] = len;
+      return tf.reverse(tf.slice(t, b, sz), a);
+    };
+    const parts: tf.Tensor[] = [];
+    if (pb > 0) parts.push(part(1, pb));
+    parts.push(t);
+    if (pe > 0) parts.push(part(n - 1 - pe, pe));
+    t = tf.concat(parts, a);
+  }
+  return t;
 }
 
 function edgePad(x: tf.Tensor, pads: number[]): tf.Tensor {
@@ -312,7 +374,7 @@ function pad(ctx: OpCtx): Value[] {
   }
   const pairs = t.shape.map((_, a) => [pads[a], pads[a + r]] as [number, number]);
   if (mode === 'constant') return [tf.pad(t, pairs, value)];
-  if (mode === 'reflect') return [tf.mirrorPad(t, pairs, 'reflect')];
+  if (mode === 'reflect') return [reflectPad(t, pads)];
   if (mode === 'edge') return [edgePad(t, pads)];
   return unsupported(ctx, `Pad mode '${mode}'`);
 }
