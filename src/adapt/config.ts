@@ -184,6 +184,17 @@ export function resolveConfig(c: Partial<AdaptConfig>): AdaptConfig {
   for (const k of ['steps', 'batchSize', 'checkpointEvery', 'bufferSize', 'sgldBatchSize', 'averageLast', 'keepCheckpoints'] as const) {
     if (!Number.isInteger(r[k]) || r[k] < (k === 'steps' ? 0 : 1)) throw new ConfigError(`--${kebab(k)} must be a positive integer (got ${r[k]})`);
   }
+  const choices: [keyof AdaptConfig, string[]][] = [
+    ['trainable', ['auto', 'all', 'bn']],
+    ['bnMode', ['train', 'eval']],
+    ['sgldClipMode', ['per-sample', 'batch']],
+    ['sgldOptimizer', ['sgd', 'adam', 'accelerated']],
+    ['bufferInit', ['uniform', 'class-gaussian']],
+    ['bufferInitFrom', ['target', 'source']],
+  ];
+  for (const [k, allowed] of choices) {
+    if (!allowed.includes(String(r[k]))) throw new ConfigError(`--${kebab(k)} must be one of ${allowed.join(', ')} (got '${String(r[k])}')`);
+  }
   if (!(r.lr >= 0)) throw new ConfigError(`--lr must be >= 0 (got ${r.lr})`);
   return r;
 }

@@ -33,6 +33,8 @@ export interface TrainerOptions {
   model: ImportedModel;
   /** SGLD backend (jem only). */
   energyGrad: EnergyGrad | null;
+  /** Class-conditional backend for the p(x|y) term when energyGrad cannot take classes (ort graphs). */
+  energyGradClass?: EnergyGrad | null;
   /** True when energyGrad evaluates `model` itself (tfjs backend): no weight copies needed. */
   samplerSharesModel: boolean;
   exampleShape: number[];
@@ -138,8 +140,15 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
     writeFileAtomic(metricsFile, '');
     save();
   }
-  if (o.energyGrad && !o.samplerSharesModel) o.energyGrad.setWeights(model.getWeights());
+  syncSampler();
   failures = state.failures;
+
+  function syncSampler(): void {
+    if (!o.energyGrad || o.samplerSharesModel) return;
+    const w = model.getWeights();
+    o.energyGrad.setWeights(w);
+    o.energyGradClass?.setWeights(w);
+  }
 
   function save(): void {
     state.samplerRng = samplerRng.getState();
@@ -152,6 +161,7 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
   let interrupted = false;
   try {
     while (state.step < total) {
+      await new Promise((r) => setImmediate(r)); // let signal handlers run between steps
       if (o.shouldStop?.()) {
         save();
         log(`interrupted: checkpoint written at step ${state.step} (${checkpointDir(o.expDir, state.step)}); continue with --resume`);
@@ -180,12 +190,12 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
         const newSeed = generationSeed(o.seed, state.generation);
         samplerRng = new Rng(hashString(`${newSeed}:sgld`));
         if (buffer) buffer.rng.setState(new Rng(hashString(`${newSeed}:buffer`)).getState());
-        if (o.energyGrad && !o.samplerSharesModel) o.energyGrad.setWeights(model.getWeights());
+        syncSampler();
         warn(`divergence at step ${event.step} (${out.reason}); restored step-${from}, retry ${failures}/${cfg.maxFailures - 1} with seed ${newSeed}`);
         continue;
       }
       state.step++;
-      if (o.energyGrad && !o.samplerSharesModel && method === 'jem') o.energyGrad.setWeights(model.getWeights());
+      if (method === 'jem') syncSampler();
       const line: Record<string, unknown> = { step: state.step, method, ...out.metrics, seconds: (Date.now() - t0) / 1000 };
       const atCheckpoint = state.step % cfg.checkpointEvery === 0 || state.step === total;
       if (buffer && atCheckpoint) line.buffer = buffer.stats();
@@ -262,7 +272,7 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
     let pxySteps = 0;
     if (src && cfg.pxyWeight > 0) {
       const d2 = buf.draw(B, { classes: src.y, real: src.x, mix });
-      const s2 = await sgldSample(eg, d2.x, B, sgldOpts as SgldOptions, samplerRng, { chainSteps: d2.chainSteps, classes: src.y, dataEnergy: undefined });
+      const s2 = await sgldSample(o.energyGradClass ?? eg, d2.x, B, sgldOpts as SgldOptions, samplerRng, { chainSteps: d2.chainSteps, classes: src.y, dataEnergy: undefined });
       buf.update(d2.slots, s2.x, s2.chainSteps);
       pxy = { x: src.x, y: src.y, samples: s2.x };
       pxySteps = s2.steps;

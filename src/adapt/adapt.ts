@@ -1,0 +1,197 @@
+/**
+ * `adapt()`: the ONNX-level entry point used by `jemda adapt`. Reads the model and its front end
+ * (metadata, or an override for "bring your own model"), turns the data dirs into model inputs,
+ * imports the graph into tfjs for parameter updates, builds the SGLD backend (onnxruntime by
+ * default, tfjs fallback), runs the trainer and exports EXPDIR/adapted.onnx with metadata saying
+ * how it was adapted. SIGINT/SIGTERM write a checkpoint and return { interrupted: true }.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { loadModel, getMetadata, saveModel, type ModelProto } from '../model/onnx-io.ts';
+import { FRONTEND_KEY, LABELS_KEY, parseFrontEnd, type FrontEnd } from '../model/frontend.ts';
+import { importModel } from '../model/importer.ts';
+import { EnergyGradOrt } from '../model/energy-grad-ort.ts';
+import { exportModel } from '../model/exporter.ts';
+import type { EnergyGrad, Trainable } from '../model/types.ts';
+import { TfjsEnergyGrad } from '../jem/energy-grad-tfjs.ts';
+import { ConfigError, MismatchError } from '../util/errors.ts';
+import { log } from '../util/log.ts';
+import { writeJsonAtomic } from '../util/atomic.ts';
+import { resolveConfig, type AdaptConfig, type Method, METHODS } from './config.ts';
+import { loadLabeled, loadUnlabeled } from './inputs.ts';
+import { runTrainer, type TrainerResult } from './trainer.ts';
+import type { LabeledSet } from './types.ts';
+import * as tf from '@tensorflow/tfjs';
+
+export const ADAPTATION_KEY = 'jemda.adaptation';
+
+export interface AdaptArgs {
+  method: Method;
+  modelPath: string;
+  sourceDir?: string;
+  targetDir: string;
+  expDir: string;
+  config?: Partial<AdaptConfig>;
+  resume?: boolean;
+  seed?: number;
+  samplerBackend?: 'ort' | 'tfjs';
+  /** Front end override (JSON file contents parsed), for models without `jemda.frontend`. */
+  frontEnd?: FrontEnd;
+  /** Label list override, for models without `jemda.labels`. */
+  labels?: string[];
+  /** Logits tensor name override. */
+  logits?: string;
+  threads?: number;
+}
+
+export interface AdaptOutcome {
+  adaptedPath: string | null;
+  result: TrainerResult;
+}
+
+/** The front end and labels a model declares, with CLI overrides. */
+export function modelFrontEnd(model: ModelProto, file: string, override?: FrontEnd): FrontEnd {
+  if (override) return override;
+  const meta = getMetadata(model);
+  if (!meta[FRONTEND_KEY]) {
+    throw new MismatchError(`${file}: the model has no '${FRONTEND_KEY}' metadata; describe its front end with --frontend-config FILE (JSON)`);
+  }
+  return parseFrontEnd(meta[FRONTEND_KEY], file);
+}
+
+export function modelLabels(model: ModelProto, file: string, override?: string[]): string[] | null {
+  if (override) return override;
+  const meta = getMetadata(model);
+  if (!meta[LABELS_KEY]) return null;
+  try {
+    return JSON.parse(meta[LABELS_KEY]) as string[];
+  } catch (e) {
+    throw new MismatchError(`${file}: metadata ${LABELS_KEY} is not valid JSON (${(e as Error).message})`);
+  }
+}
+
+export async function adapt(a: AdaptArgs): Promise<AdaptOutcome> {
+  if (!METHODS.includes(a.method)) throw new ConfigError(`unknown method '${a.method}' (one of ${METHODS.join(', ')})`);
+  const cfg = resolveConfig(a.config ?? {});
+  const seed = a.seed ?? 0;
+  const proto = loadModel(a.modelPath);
+  const fe = modelFrontEnd(proto, a.modelPath, a.frontEnd);
+  const labels = modelLabels(proto, a.modelPath, a.labels);
+  const method = a.method;
+  fs.mkdirSync(a.expDir, { recursive: true });
+
+  // Target: labels only for the oracle. Every other method reads it without labels.
+  let oracle: LabeledSet | undefined;
+  let exampleShape: number[] | null = null;
+  let target;
+  if (method === 'supervised') {
+    if (!labels) throw new MismatchError(`${a.modelPath}: the model has no '${LABELS_KEY}' metadata; give --labels FILE`);
+    const l = loadLabeled(a.targetDir, fe, null, labels);
+    oracle = l.set;
+    exampleShape = l.exampleShape;
+    target = { x: l.set.x, n: l.set.n, ids: l.set.ids };
+  } else {
+    const u = loadUnlabeled(a.targetDir, fe, null);
+    target = u.set;
+    exampleShape = u.exampleShape;
+  }
+  const needsSource =
+    method === 'jem' && (cfg.xentWeight > 0 || cfg.pxyWeight > 0 || cfg.bufferInit === 'class-gaussian' || cfg.bufferInitFrom === 'source');
+  let source: LabeledSet | null = null;
+  if (needsSource) {
+    if (!a.sourceDir) throw new ConfigError(`method ${method} with these options needs labeled source data: give --source DIR (or --xent-weight 0)`);
+    if (!labels) throw new MismatchError(`${a.modelPath}: the model has no '${LABELS_KEY}' metadata; give --labels FILE`);
+    source = loadLabeled(a.sourceDir, fe, exampleShape, labels).set;
+  }
+
+  const trainable: Trainable = cfg.trainable === 'auto' ? (method === 'tent' ? 'bn' : 'all') : cfg.trainable;
+  const model = importModel(proto, { trainable, logits: a.logits });
+  log(`logits: '${model.logitsName}' (${model.logitsReason})`);
+  const numClasses = tf.tidy(() => model.logits(tf.zeros([1, ...exampleShape!]), { training: false }).shape[1]);
+  if (labels && labels.length !== numClasses) throw new MismatchError(`${a.modelPath}: ${labels.length} labels but the model has ${numClasses} logits`);
+
+  let energyGrad: EnergyGrad | null = null;
+  let energyGradClass: EnergyGrad | null = null;
+  let shares = false;
+  if (method === 'jem') {
+    if ((a.samplerBackend ?? 'ort') === 'ort') {
+      energyGrad = await EnergyGradOrt.create(proto, { logitsName: model.logitsName, exampleShape, threads: a.threads });
+      if (cfg.pxyWeight > 0) energyGradClass = await EnergyGradOrt.create(proto, { logitsName: model.logitsName, exampleShape, threads: a.threads, classConditional: true });
+    } else {
+      energyGrad = new TfjsEnergyGrad(model, exampleShape, false);
+      shares = true;
+    }
+  }
+
+  writeJsonAtomic(path.join(a.expDir, 'config.json'), {
+    method,
+    model: a.modelPath,
+    source: a.sourceDir ?? null,
+    target: a.targetDir,
+    seed,
+    samplerBackend: a.samplerBackend ?? 'ort',
+    frontEnd: fe,
+    config: cfg,
+  });
+
+  let stop: string | null = null;
+  const onSignal = (sig: string) => () => {
+    if (stop) process.exit(sig === 'SIGINT' ? 130 : 143); // a second signal: stop now
+    stop = sig;
+    log(`${sig}: finishing the current step, then writing a checkpoint`);
+  };
+  const handlers = { SIGINT: onSignal('SIGINT'), SIGTERM: onSignal('SIGTERM') };
+  process.on('SIGINT', handlers.SIGINT);
+  process.on('SIGTERM', handlers.SIGTERM);
+  let result: TrainerResult;
+  try {
+    result = await runTrainer({
+      method,
+      model,
+      energyGrad,
+      energyGradClass,
+      samplerSharesModel: shares,
+      exampleShape,
+      numClasses,
+      source,
+      target,
+      oracleTarget: oracle,
+      config: cfg,
+      expDir: a.expDir,
+      seed,
+      resume: a.resume ?? false,
+      shouldStop: () => stop !== null,
+    });
+  } finally {
+    process.off('SIGINT', handlers.SIGINT);
+    process.off('SIGTERM', handlers.SIGTERM);
+    await energyGrad?.dispose();
+    await energyGradClass?.dispose();
+  }
+  if (result.interrupted) {
+    model.dispose();
+    return { adaptedPath: null, result };
+  }
+  const adaptedPath = path.join(a.expDir, 'adapted.onnx');
+  const meta = {
+    [ADAPTATION_KEY]: JSON.stringify({
+      method,
+      oracle: method === 'supervised',
+      seed,
+      steps: result.steps,
+      failures: result.failures,
+      averagedOver: result.averagedOver,
+      source: a.sourceDir ?? null,
+      target: a.targetDir,
+      samplerBackend: a.samplerBackend ?? 'ort',
+      config: cfg,
+    }),
+    [FRONTEND_KEY]: JSON.stringify(fe),
+    ...(labels ? { [LABELS_KEY]: JSON.stringify(labels) } : {}),
+  };
+  const out = exportModel(proto, result.weights, meta);
+  saveModel(adaptedPath, out);
+  model.dispose();
+  log(`wrote ${adaptedPath} (${method}, ${result.steps} steps)`);
+  return { adaptedPath, result };
+}

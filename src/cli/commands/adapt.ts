@@ -1,0 +1,103 @@
+/**
+ * `jemda adapt --method M --model MODEL [--source DATA] --target DATA [--config FILE] [--resume]
+ *  [--seed N] EXPDIR`: adapt a model to the target domain; writes EXPDIR/adapted.onnx,
+ * metrics.jsonl, config.json and checkpoints/. Every adaptation option (see --help) can also be a
+ * `--name=value` line of the Kaldi-style --config file. SIGINT/SIGTERM write a checkpoint and
+ * exit with 130/143; `--resume` continues from the latest checkpoint.
+ */
+import * as fs from 'node:fs';
+import type { CommandModule, Options } from 'yargs';
+import { adapt } from '../../adapt/adapt.ts';
+import { configHelp, defaultAdaptConfig, kebab, METHODS, type AdaptConfig, type Method } from '../../adapt/config.ts';
+import { parseFrontEnd } from '../../model/frontend.ts';
+import { selectBackend, BACKENDS, type BackendName } from '../../model/backend.ts';
+import { ConfigError, DataError } from '../../util/errors.ts';
+import { log } from '../../util/log.ts';
+
+type Args = Record<string, unknown> & {
+  expdir: string;
+  method: Method;
+  model: string;
+  source?: string;
+  target: string;
+  resume: boolean;
+  seed: number;
+  'sampler-backend': 'ort' | 'tfjs';
+  'frontend-config'?: string;
+  labels?: string;
+  logits?: string;
+  threads?: number;
+  'tfjs-backend'?: BackendName;
+};
+
+function configOptions(): Record<string, Options> {
+  const out: Record<string, Options> = {};
+  for (const [k, v] of Object.entries(defaultAdaptConfig)) {
+    const type = typeof v === 'number' ? 'number' : typeof v === 'boolean' ? 'boolean' : 'string';
+    out[kebab(k)] = { type: k === 'sgldNoise' ? 'string' : type, describe: `${configHelp[k as keyof AdaptConfig]} (default ${String(v)})`, group: 'Adaptation options:' };
+  }
+  return out;
+}
+
+export function readLabelsFile(file: string): string[] {
+  if (!fs.existsSync(file)) throw new DataError(file, undefined, 'labels file not found');
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+}
+
+export function readFrontEndFile(file: string) {
+  if (!fs.existsSync(file)) throw new DataError(file, undefined, 'front-end config not found');
+  return parseFrontEnd(fs.readFileSync(file, 'utf8'), file);
+}
+
+export const command: CommandModule<object, Args> = {
+  command: 'adapt <expdir>',
+  describe: 'Adapt a model to a target domain (jem, adabn, tent, pseudo-label, supervised oracle, source-only)',
+  builder: (y) =>
+    y
+      .positional('expdir', { type: 'string', demandOption: true, describe: 'experiment dir (adapted.onnx, metrics.jsonl, checkpoints/)' })
+      .option('method', { choices: METHODS as unknown as string[], demandOption: true, describe: 'adaptation method' })
+      .option('model', { type: 'string', demandOption: true, describe: 'source ONNX model' })
+      .option('source', { type: 'string', describe: 'labeled source data dir (wav.scp + utt2label)' })
+      .option('target', { type: 'string', demandOption: true, describe: 'target data dir (wav.scp; labels are read only by --method supervised)' })
+      .option('resume', { type: 'boolean', default: false, describe: 'continue from the latest checkpoint in EXPDIR' })
+      .option('seed', { type: 'number', default: 0, describe: 'random seed' })
+      .option('sampler-backend', { choices: ['ort', 'tfjs'], default: 'ort', describe: 'SGLD backend: onnxruntime gradient graph or tfjs' })
+      .option('frontend-config', { type: 'string', describe: 'JSON front end for models without jemda.frontend metadata' })
+      .option('labels', { type: 'string', describe: 'label list file (one per line) for models without jemda.labels metadata' })
+      .option('logits', { type: 'string', describe: 'name of the logits tensor (default: auto-detected)' })
+      .option('threads', { type: 'number', describe: 'onnxruntime threads' })
+      .option('tfjs-backend', { choices: BACKENDS as unknown as string[], describe: 'tfjs backend (default: best available)' })
+      .options(configOptions()) as never,
+  handler: async (a) => {
+    const config: Partial<AdaptConfig> = {};
+    for (const k of Object.keys(defaultAdaptConfig)) {
+      const v = a[kebab(k)];
+      if (v !== undefined) (config as Record<string, unknown>)[k] = v;
+    }
+    if (a.seed !== undefined && !Number.isInteger(a.seed)) throw new ConfigError(`--seed must be an integer (got ${a.seed})`);
+    await selectBackend(a['tfjs-backend']);
+    const out = await adapt({
+      method: a.method,
+      modelPath: a.model,
+      sourceDir: a.source,
+      targetDir: a.target,
+      expDir: a.expdir,
+      config,
+      resume: a.resume,
+      seed: a.seed,
+      samplerBackend: a['sampler-backend'],
+      frontEnd: a['frontend-config'] ? readFrontEndFile(a['frontend-config']) : undefined,
+      labels: a.labels ? readLabelsFile(a.labels) : undefined,
+      logits: a.logits,
+      threads: a.threads,
+    });
+    if (out.result.interrupted) {
+      log(`stopped at step ${out.result.steps}; rerun with --resume to continue`);
+      process.exitCode = 130;
+    }
+  },
+};
