@@ -1,6 +1,6 @@
 /**
  * Time SGLD steps on onnxruntime: one step = E(x) and ∂E/∂x through the derived gradient graph,
- * then x ← x − α∇E + σ·N(0, I). Medians over `steps` timed steps after warm-up; also the forward
+ * then x ← x − α∇E + σ·N(0, I) (noise from the ziggurat generator in util/normal-fast.ts). Medians over `steps` timed steps after warm-up; also the forward
  * pass alone for reference. Used by the bench harness (`npm run bench`).
  */
 import type { ModelProto } from './onnx-io.ts';
@@ -8,6 +8,7 @@ import { EnergyGradOrt } from './energy-grad-ort.ts';
 import { OrtRunner, inputDims } from './ort-runner.ts';
 import { findLogits } from './logits.ts';
 import { Rng } from '../util/rng.ts';
+import { fillNormalZiggurat } from '../util/normal-fast.ts';
 
 export interface BenchSgldOptions {
   batch: number;
@@ -79,7 +80,7 @@ export async function benchSgldStep(model: ModelProto, opts: BenchSgldOptions): 
       }
       const { grad } = await eg.energyAndGrad(x, opts.batch);
       const t1 = performance.now();
-      rng.fillNormal(noise);
+      fillNormalZiggurat(rng, noise);
       for (let i = 0; i < x.length; i++) x[i] += -alpha * grad[i] + sigma * noise[i];
       const t2 = performance.now();
       if (k >= warmup) {
