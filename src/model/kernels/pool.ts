@@ -83,29 +83,49 @@ function isTiling(o: PoolOpts, g: PoolGeom, H: number, W: number): boolean {
   );
 }
 
-/** [B, H, W, C] → [B·OH·OW·C, KH·KW] window rows (row-major window order). */
-function tileRows(x: tf.Tensor4D, o: PoolOpts, g: PoolGeom): tf.Tensor2D {
+/**
+ * [B, H, W, C] → KH·KW tensors [N] (N = B·OH·OW·C): element k (row-major) of every window, by
+ * reshape + slice only (5-D transposes are slow on the wasm backend).
+ */
+function tileElems(x: tf.Tensor4D, o: PoolOpts, g: PoolGeom): tf.Tensor1D[] {
   const [B, H, W, C] = x.shape;
   const [KH, KW] = o.kernel;
   const xc = g.OH * KH === H && g.OW * KW === W ? x : tf.slice(x, [0, 0, 0, 0], [B, g.OH * KH, g.OW * KW, C]);
-  const x5 = tf.reshape(xc, [B * g.OH, KH, g.OW, KW, C]);
-  return tf.reshape(tf.transpose(x5, [0, 2, 4, 1, 3]), [B * g.OH * g.OW * C, KH * KW]);
+  const x4 = tf.reshape(xc, [B * g.OH, KH, g.OW, KW * C]);
+  const N = B * g.OH * g.OW * C;
+  const out: tf.Tensor1D[] = [];
+  for (let kh = 0; kh < KH; kh++)
+    for (let kw = 0; kw < KW; kw++) out.push(tf.reshape(tf.slice(x4, [0, kh, 0, kw * C], [B * g.OH, 1, g.OW, C]), [N]) as tf.Tensor1D);
+  return out;
 }
 
-/** Inverse of tileRows, zero-filling any cropped border. */
-function untileRows(r: tf.Tensor2D, shape: number[], o: PoolOpts, g: PoolGeom): tf.Tensor4D {
+/** Inverse of tileElems (concatenation), zero-filling any cropped border. */
+function untileElems(parts: tf.Tensor1D[], shape: number[], o: PoolOpts, g: PoolGeom): tf.Tensor4D {
   const [B, H, W, C] = shape as [number, number, number, number];
   const [KH, KW] = o.kernel;
-  const t5 = tf.transpose(tf.reshape(r, [B * g.OH, g.OW, C, KH, KW]), [0, 3, 1, 4, 2]);
-  const y = tf.reshape(t5, [B, g.OH * KH, g.OW * KW, C]) as tf.Tensor4D;
+  const rowsOut: tf.Tensor[] = [];
+  for (let kh = 0; kh < KH; kh++) {
+    const cols = [];
+    for (let kw = 0; kw < KW; kw++) cols.push(tf.reshape(parts[kh * KW + kw]!, [B * g.OH, 1, g.OW, C]));
+    rowsOut.push(cols.length === 1 ? cols[0]! : tf.concat(cols, 3));
+  }
+  const x4 = rowsOut.length === 1 ? rowsOut[0]! : tf.concat(rowsOut, 1);
+  const y = tf.reshape(x4, [B, g.OH * KH, g.OW * KW, C]) as tf.Tensor4D;
   return g.OH * KH === H && g.OW * KW === W ? y : tf.pad(y, [[0, 0], [0, H - g.OH * KH], [0, W - g.OW * KW], [0, 0]]);
 }
 
-/** One-hot of the first maximal element of each row. */
-function firstMaxMask(rows: tf.Tensor2D, max: tf.Tensor): tf.Tensor2D {
-  const eq = tf.cast(tf.equal(rows, tf.expandDims(max, 1)), 'float32');
-  const before = tf.cumsum(eq, 1, true); // how many maxima precede each element
-  return tf.mul(eq, tf.cast(tf.equal(before, tf.scalar(0)), 'float32')) as tf.Tensor2D;
+/**
+ * dy routed to the first maximal element of each window. Same-shape comparisons only:
+ * broadcasting comparisons are very slow on the wasm backend.
+ */
+function routeToFirstMax(elems: tf.Tensor1D[], max: tf.Tensor1D, dy: tf.Tensor1D): tf.Tensor1D[] {
+  let taken: tf.Tensor = tf.zeros(max.shape, 'bool');
+  return elems.map((e) => {
+    const eq = tf.equal(e, max);
+    const sel = tf.logicalAnd(eq, tf.logicalNot(taken));
+    taken = tf.logicalOr(taken, eq);
+    return tf.mul(dy, tf.cast(sel, 'float32')) as tf.Tensor1D;
+  });
 }
 
 /** Max pool with first-index gradient routing. */
@@ -114,15 +134,16 @@ export function maxPoolDiff(x: tf.Tensor4D, o: PoolOpts): tf.Tensor4D {
   const g = poolGeometry(H, W, o);
   if (isTiling(o, g, H, W)) {
     const ft = tf.customGrad(((xi: tf.Tensor, save: tf.GradSaveFunc) => {
-      const rows = tileRows(xi as tf.Tensor4D, o, g);
-      const m = tf.max(rows, 1);
-      save([rows, m]);
+      // value from the native kernel (a max selects an element, so it equals the windows' max exactly)
+      const y = tf.maxPool(xi as tf.Tensor4D, o.kernel, o.strides, 'valid');
+      save([xi, y]);
       return {
-        value: tf.reshape(m, [B, g.OH, g.OW, C]),
+        value: y,
         gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-          const mask = firstMaxMask(saved[0] as tf.Tensor2D, saved[1]!);
-          const gr = tf.mul(mask, tf.reshape(dy as tf.Tensor, [-1, 1])) as tf.Tensor2D;
-          return untileRows(gr, [B, H, W, C], o, g);
+          const elems = tileElems(saved[0] as tf.Tensor4D, o, g);
+          const m = tf.reshape(saved[1]!, [-1]) as tf.Tensor1D;
+          const gr = routeToFirstMax(elems, m, tf.reshape(dy as tf.Tensor, [-1]) as tf.Tensor1D);
+          return untileElems(gr, [B, H, W, C], o, g);
         },
       };
     }) as unknown as Parameters<typeof tf.customGrad>[0]);
