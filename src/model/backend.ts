@@ -42,6 +42,9 @@ async function tryBackend(name: BackendName): Promise<boolean> {
     }
     case 'cpu':
       await import('@tensorflow/tfjs-backend-cpu');
+      // PROD only silences tfjs warnings, here the "install tfjs-node" banner the cpu backend
+      // prints on first use (the choice and why is already logged)
+      tf.env().set('PROD', true);
       return tf.setBackend('cpu');
   }
 }
