@@ -2,7 +2,7 @@
  * Feature extraction for a Kaldi data dir, like Kaldi's make_mfcc.sh / make_fbank.sh: reads
  * DATA/wav.scp (+ DATA/segments when present), splits the sorted utterances into `nj` contiguous
  * jobs, each writing ARKDIR/raw_<type>_<name>.<job>.ark (+ .scp) in Kaldi's binary layout, then
- * writes DATA/feats.scp (sorted, C locale). Jobs run in worker threads when nj > 1 (tsx is
+ * writes DATA/feats.scp and DATA/utt2num_frames (sorted, C locale). Jobs run in worker threads when nj > 1 (tsx is
  * registered inside each worker by a small bootstrap).
  * Bad utterances (unreadable audio, too short for one frame, NaN/Inf) fail the run naming the
  * utterance and its file, or with skipBad are listed in DATA/skipped_utts.txt and left out.
@@ -98,6 +98,8 @@ export interface JobSpec {
 export interface JobResult {
   numDone: number;
   skipped: { utt: string; reason: string }[];
+  /** [utt, frames] of every written utterance. */
+  numFrames: [string, number][];
 }
 
 /** One job: features of each utterance into one ark + scp. `tick` is called per utterance. */
@@ -109,6 +111,7 @@ export function runJob(spec: JobSpec, tick: (n: number) => void = () => {}): Job
   const minSamples = o['snip-edges'] ? windowSize : Math.ceil(frameGeometry(o).windowShift / 2);
   const w = openMatrixWriter(`ark,scp:${spec.arkFile},${spec.scpFile}`);
   const skipped: JobResult['skipped'] = [];
+  const numFrames: JobResult['numFrames'] = [];
   let numDone = 0;
   let cache: { entry: string; samples: Float32Array } | null = null;
   try {
@@ -131,6 +134,7 @@ export function runJob(spec: JobSpec, tick: (n: number) => void = () => {}): Job
         const m = computeFeatures(spec.type, samples, { ...spec.featOpts, seed: (spec.seed ^ hashString(u.utt)) >>> 0 });
         assertFinite(m, u.utt, u.entry);
         w.write(u.utt, m);
+        numFrames.push([u.utt, m.rows]);
         numDone++;
       } catch (e) {
         if (!spec.skipBad || !(e instanceof JemdaError)) throw e;
@@ -143,7 +147,7 @@ export function runJob(spec: JobSpec, tick: (n: number) => void = () => {}): Job
     throw e;
   }
   w.close();
-  return { numDone, skipped };
+  return { numDone, skipped, numFrames };
 }
 
 interface WorkerMsg {
@@ -233,6 +237,7 @@ export async function makeFeats(opts: MakeFeatsOptions): Promise<MakeFeatsResult
   const featsScp = path.join(dataDir, 'feats.scp');
   if (feats.size === 0) throw new FeatureError(dataDir, 'no utterance produced features (see skipped_utts.txt)');
   writeTable(featsScp, feats);
+  writeTable(path.join(dataDir, 'utt2num_frames'), new Map(results.flatMap((r) => r.numFrames)));
   const skipped = results.flatMap((r) => r.skipped);
   const skipFile = path.join(dataDir, 'skipped_utts.txt');
   if (skipped.length > 0) {

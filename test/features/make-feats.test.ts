@@ -54,6 +54,7 @@ test('makeFeats (1 job and 2 worker jobs) writes Kaldi arks + sorted feats.scp e
   const lines = fs.readFileSync(path.join(dir, 'feats.scp'), 'utf8').trim().split('\n');
   assert.deepEqual(lines.map((l) => l.split(' ')[0]), [...audio.keys()].filter((k) => k.startsWith('spk')).sort());
   const one = readMatrixMap(`scp:${path.join(dir, 'feats.scp')}`);
+  assert.match(fs.readFileSync(path.join(dir, 'utt2num_frames'), 'utf8'), /^spkA-u0 48\nspkA-u1 58\n/);
   for (const [utt, m] of one) assert.deepEqual(m.data, computeFbank(audio.get(utt)!, { 'num-mel-bins': 23 }).data, utt);
   const r2 = await makeFeats({ type: 'fbank', dataDir: dir, nj: 2, featOpts: { 'num-mel-bins': 23 }, showProgress: false });
   assert.equal(r2.arks.length, 2);
