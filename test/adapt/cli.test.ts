@@ -117,3 +117,33 @@ test('SIGINT writes a checkpoint and exits; --resume finishes', async () => {
   assert.equal(r.status, 0, r.stderr);
   assert.ok(fs.existsSync(path.join(exp, 'adapted.onnx')));
 });
+
+test('bring your own model: the reference KWS CNN (no metadata, Softmax output) with --frontend-config and --labels', (t) => {
+  const ref = '/work/shared/reference/onnx/cnn2d_kws_op13_nofold/model.onnx';
+  if (!fs.existsSync(ref)) {
+    t.skip('reference model not present');
+    return;
+  }
+  const dir = path.join(root, 'byo');
+  fs.mkdirSync(dir, { recursive: true });
+  const labels = ['yes', 'no', 'up', 'down', 'left', 'right', 'on', 'off', 'stop', 'go', '_unknown_', '_silence_'];
+  fs.writeFileSync(path.join(dir, 'labels'), labels.join('\n') + '\n');
+  const fe = { featureType: 'fbank', options: { 'num-mel-bins': 40, 'frame-length': 25, 'frame-shift': 10, 'snip-edges': true, dither: 0 }, cmvn: 'per-utt', cmvnNormVars: true, layout: 'B1TF', numFrames: 98, padMode: 'center', featDim: 40, sampleRate: 16000 };
+  fs.writeFileSync(path.join(dir, 'fe.json'), JSON.stringify(fe));
+  // Source labels must be model labels: relabel the tiny data dir.
+  const srcByo = path.join(dir, 'src');
+  fs.cpSync(src, srcByo, { recursive: true });
+  const relabel = fs.readFileSync(path.join(src, 'utt2label'), 'utf8').replace(/ low$/gm, ' yes').replace(/ mid$/gm, ' no').replace(/ high$/gm, ' up');
+  fs.writeFileSync(path.join(srcByo, 'utt2label'), relabel);
+  const exp = path.join(dir, 'exp');
+  const args = ['adapt', '--method', 'jem', '--model', ref, '--source', srcByo, '--target', tgt, ...fast({ steps: '2', 'batch-size': '4', 'sgld-batch-size': '4', 'sgld-steps': '2' }), exp];
+  const missing = jemda(args);
+  assert.notEqual(missing.status, 0);
+  assert.match(missing.stderr, /frontend-config/);
+  const r = jemda([...args.slice(0, 1), '--frontend-config', path.join(dir, 'fe.json'), '--labels', path.join(dir, 'labels'), ...args.slice(1)]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /Softmax/);
+  const meta = getMetadata(loadModel(path.join(exp, 'adapted.onnx')));
+  assert.equal(JSON.parse(meta['jemda.frontend']).numFrames, 98);
+  assert.equal(JSON.parse(meta['jemda.labels']).length, 12);
+});
