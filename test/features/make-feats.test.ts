@@ -126,3 +126,19 @@ test('CLI: compute-mfcc, compute-cmvn-stats, apply-cmvn', () => {
   assert.equal(r.status, 1);
   assert.match(r.stderr, /window-type/);
 });
+
+test('segments: utterances are cut from their recordings (Kaldi extract-segments)', async () => {
+  const dir = path.join(tmp, 'seg');
+  fs.mkdirSync(dir, { recursive: true });
+  const x = new Float32Array(32000).map((_, t) => 0.3 * Math.sin(t / 11) * (t > 16000 ? 0.2 : 1));
+  const file = path.join(tmp, 'reco1.wav');
+  writeWav16(file, x, 16000);
+  fs.writeFileSync(path.join(dir, 'wav.scp'), `reco1 ${file}\n`);
+  fs.writeFileSync(path.join(dir, 'segments'), 'reco1-a reco1 0.00 0.50\nreco1-b reco1 1.25 2.00\n');
+  await makeFeats({ type: 'fbank', dataDir: dir, showProgress: false });
+  const q = readBack(x);
+  const m = readMatrixMap(`scp:${path.join(dir, 'feats.scp')}`);
+  assert.deepEqual([...m.keys()], ['reco1-a', 'reco1-b']);
+  assert.deepEqual(m.get('reco1-a')!.data, computeFbank(q.slice(0, 8000)).data);
+  assert.deepEqual(m.get('reco1-b')!.data, computeFbank(q.slice(20000, 32000)).data);
+});
