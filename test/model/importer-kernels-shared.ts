@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { conv2dDiff, type Conv2DOpts } from '../../src/model/kernels/conv.ts';
 import { maxPoolDiff, type PoolOpts } from '../../src/model/kernels/pool.ts';
+import { matMulDiff } from '../../src/model/kernels/matmul.ts';
 import { Rng } from '../../src/util/rng.ts';
 
 function rnd(rng: Rng, n: number): Float32Array {
@@ -104,6 +105,40 @@ export function jsMaxPoolGrad(x: Float32Array, xs: number[], o: PoolOpts, dy: Fl
 }
 
 export function registerKernelTests(backend: string): void {
+  test(`[${backend}] matMulDiff: value and gradients equal a float64 reference for every transA/transB`, () => {
+    const rng = new Rng(13);
+    const m = 5;
+    const k = 7;
+    const n = 4;
+    const A = rnd(rng, m * k); // logical [m, k]
+    const Bm = rnd(rng, k * n); // logical [k, n]
+    const R = rnd(rng, m * n);
+    const at = (x: Float32Array, r: number, c: number, cols: number) => x[r * cols + c]!;
+    const dA = new Float64Array(m * k);
+    const dB = new Float64Array(k * n);
+    const y = new Float64Array(m * n);
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++)
+        for (let q = 0; q < k; q++) {
+          y[i * n + j] += at(A, i, q, k) * at(Bm, q, j, n);
+          dA[i * k + q] += R[i * n + j]! * at(Bm, q, j, n);
+          dB[q * n + j] += R[i * n + j]! * at(A, i, q, k);
+        }
+    const tr = (x: ArrayLike<number>, r: number, c: number) => Float64Array.from({ length: r * c }, (_, i) => x[(i % r) * c + Math.floor(i / r)]!);
+    for (const ta of [false, true])
+      for (const tb of [false, true]) {
+        tf.tidy(() => {
+          const a = ta ? tf.tensor2d(Float32Array.from(tr(A, m, k)), [k, m]) : tf.tensor2d(A, [m, k]);
+          const b = tb ? tf.tensor2d(Float32Array.from(tr(Bm, k, n)), [n, k]) : tf.tensor2d(Bm, [k, n]);
+          const Rt = tf.tensor2d(R, [m, n]);
+          assert.ok(maxRelErr(matMulDiff(a, b, ta, tb).dataSync(), y) < 1e-5);
+          const [ga, gb] = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.mul(matMulDiff(p as tf.Tensor2D, q as tf.Tensor2D, ta, tb), Rt)))([a, b]);
+          assert.ok(maxRelErr(ga!.dataSync(), ta ? tr(dA, m, k) : dA) < 1e-5, `dA transA=${ta} transB=${tb}`);
+          assert.ok(maxRelErr(gb!.dataSync(), tb ? tr(dB, k, n) : dB) < 1e-5, `dB transA=${ta} transB=${tb}`);
+        });
+      }
+  });
+
   for (const c of CONV_CASES) {
     test(`[${backend}] conv2dDiff ${c.name}: value and both gradients equal the float64 reference`, () => {
       const rng = new Rng(7);
