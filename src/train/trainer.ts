@@ -68,7 +68,7 @@ export interface TrainConfig {
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   epochs: 30,
   batchSize: 64,
-  lr: 3e-3,
+  lr: 1e-2,
   warmupSteps: 100,
   decay: 'cosine',
   minLrRatio: 0.01,
