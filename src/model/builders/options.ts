@@ -39,7 +39,7 @@ export function archOptions<T>(y: Argv<T>): Argv<T & ArchArgs> {
     .option('num-frames', { type: 'number', default: 98, describe: 'frames per input of the default front end (0 = any length; tdnn only)' })
     .option('labels', { type: 'string', describe: `comma-separated label list (default: ${DEFAULT_KWS_LABELS.join(',')})` })
     .option('labels-file', { type: 'string', describe: 'label list, one per line' })
-    .option('seed', { type: 'number', default: 0, describe: 'seed of the initial weights' }) as unknown as Argv<T & ArchArgs>;
+    .option('seed', { type: 'number', default: 0, describe: 'seed of the initial weights (in train also of batching and augmentation)' }) as unknown as Argv<T & ArchArgs>;
 }
 
 function readText(file: string): string {
