@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../util/errors.ts';
 import { log } from '../util/log.ts';
 import { registerWasmConv2DBackpropFilter } from './kernels/wasm-conv2d-backprop-filter.ts';
+import { setWasmBackendThreaded } from './wasm-threads.ts';
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 export const BACKENDS: BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
@@ -24,7 +25,14 @@ function debug(msg: string): void {
 /** Reasons why candidates were skipped during the last selectBackend call. */
 export const skipped: { backend: BackendName; reason: string }[] = [];
 
-async function tryBackend(name: BackendName): Promise<boolean> {
+export interface BackendOptions {
+  /** wasm only, EXPERIMENTAL (see wasm-threads.ts): threads for the threaded SIMD build; default JEMDA_WASM_THREADS or 1. */
+  wasmThreads?: number;
+}
+
+let wasmThreadsUsed = 1;
+
+async function tryBackend(name: BackendName, bo: BackendOptions): Promise<boolean> {
   switch (name) {
     case 'tensorflow-gpu':
     case 'tensorflow': {
@@ -36,7 +44,14 @@ async function tryBackend(name: BackendName): Promise<boolean> {
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
       const dist = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
       wasm.setWasmPaths(dist + path.sep);
-      const ok = await tf.setBackend('wasm');
+      const threads = bo.wasmThreads ?? Number(process.env.JEMDA_WASM_THREADS ?? 1);
+      let ok: boolean;
+      if (threads > 1) {
+        wasmThreadsUsed = await setWasmBackendThreaded(threads, dist);
+        ok = true;
+      } else {
+        ok = await tf.setBackend('wasm');
+      }
       if (ok) registerWasmConv2DBackpropFilter();
       return ok;
     }
@@ -53,21 +68,21 @@ async function tryBackend(name: BackendName): Promise<boolean> {
  * Sets the tfjs backend and returns its name. With `prefer`, only that backend is tried (and its
  * failure is an error); without, the first that works in the order above.
  */
-export async function selectBackend(prefer?: BackendName): Promise<BackendName> {
+export async function selectBackend(prefer?: BackendName, bo: BackendOptions = {}): Promise<BackendName> {
   if (prefer && !BACKENDS.includes(prefer)) throw new ConfigError(`unknown backend '${prefer}' (one of ${BACKENDS.join(', ')})`);
   skipped.length = 0;
   const order = prefer ? [prefer] : BACKENDS;
   for (const name of order) {
     let ok = false;
     try {
-      ok = await tryBackend(name);
+      ok = await tryBackend(name, bo);
       if (!ok) skipped.push({ backend: name, reason: 'tf.setBackend returned false' });
     } catch (e) {
       skipped.push({ backend: name, reason: (e as Error).message.split('\n')[0] ?? String(e) });
     }
     if (ok) {
       await tf.ready();
-      log(`tfjs backend: ${name}${skipped.length ? ` (skipped: ${skipped.map((s) => s.backend).join(', ')})` : ''}`);
+      log(`tfjs backend: ${name}${name === 'wasm' && wasmThreadsUsed > 1 ? ` (${wasmThreadsUsed} threads, experimental)` : ''}${skipped.length ? ` (skipped: ${skipped.map((s) => s.backend).join(', ')})` : ''}`);
       return name;
     }
     debug(`tfjs backend ${name} unavailable: ${skipped[skipped.length - 1]!.reason}`);
