@@ -32,6 +32,8 @@ export async function setWasmBackendThreaded(threads: number, distDir: string): 
   wasm.setThreadsCount(threads);
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jemda-wasm-threads-'));
+  // workers read the files when they start (all during initialisation); remove them at exit
+  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
   const mainFile = path.join(dir, 'main.js');
   const workerFile = path.join(dir, 'worker.cjs');
   const texts = new WeakMap<object, string>();
