@@ -32,8 +32,9 @@ def attrs(node):
     return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
 
 
-def run_graph(g, params, x, logits_name=None):
-    """Evaluate the graph on x with torch ops (eval-mode BatchNorm). Returns the logits tensor."""
+def run_graph(g, params, x, logits_name=None, training=False):
+    """Evaluate the graph on x with torch ops (eval-mode BatchNorm unless training: batch statistics,
+    running statistics updated with ONNX momentum m, i.e. torch momentum 1 - m). Returns the logits tensor."""
     from onnx import numpy_helper
     env = dict(params)
     env[g.input[0].name] = x
@@ -57,7 +58,7 @@ def run_graph(g, params, x, logits_name=None):
             fn = F.conv1d if nd == 1 else F.conv2d
             out = fn(xin, w, b, stride=strides, padding=pad, dilation=dil, groups=group)
         elif op == 'BatchNormalization':
-            out = F.batch_norm(ins[0], ins[3], ins[4], ins[1], ins[2], False, 0.0, a.get('epsilon', 1e-5))
+            out = F.batch_norm(ins[0], ins[3], ins[4], ins[1], ins[2], training, 1.0 - a.get('momentum', 0.9), a.get('epsilon', 1e-5))
         elif op == 'Relu':
             out = F.relu(ins[0])
         elif op == 'MaxPool':
@@ -196,9 +197,32 @@ def task_sgld(args):
     return {'sgld_step_ms': step_ms, 'jem_update_ms': update_ms, 'k': args.k, 'batch': args.batch, 'threads': args.threads}
 
 
+def task_train(args):
+    """One supervised step: train-mode forward, cross-entropy, backward, Adam (all float weights but BN running stats)."""
+    torch.set_num_threads(args.threads)
+    g, params = load_graph(args.model)
+    shape = [args.batch] + json.loads(args.example_shape)
+    x = torch.randn(*shape)
+    trainable = [p for n, p in params.items() if p.dtype == torch.float32 and 'running' not in n and p.dim() > 0]
+    for p in trainable:
+        p.requires_grad_(True)
+    opt = torch.optim.Adam(trainable, lr=1e-3)
+    logits0 = run_graph(g, params, x, args.logits)
+    y = torch.randint(0, logits0.shape[1], (args.batch,))
+
+    def step():
+        loss = F.cross_entropy(run_graph(g, params, x, args.logits, training=True), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    ms = median_ms(step, args.reps)
+    return {'train_step_ms': ms, 'batch': args.batch, 'threads': args.threads}
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument('task', choices=['mfcc', 'eval', 'sgld'])
+    p.add_argument('task', choices=['mfcc', 'eval', 'sgld', 'train'])
     p.add_argument('--wav')
     p.add_argument('--model')
     p.add_argument('--logits', default=None)
@@ -208,7 +232,7 @@ def main():
     p.add_argument('--k', type=int, default=20)
     p.add_argument('--reps', type=int, default=7)
     args = p.parse_args()
-    out = {'mfcc': task_mfcc, 'eval': task_eval, 'sgld': task_sgld}[args.task](args)
+    out = {'mfcc': task_mfcc, 'eval': task_eval, 'sgld': task_sgld, 'train': task_train}[args.task](args)
     out['torch'] = torch.__version__
     json.dump(out, sys.stdout)
     print()

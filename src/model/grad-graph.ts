@@ -63,11 +63,11 @@ const ORT_TYPES: Record<string, number> = {
   float16: DT.FLOAT16,
 };
 
-function cloneNode(n: NodeProto): NodeProto {
+export function cloneNode(n: NodeProto): NodeProto {
   return onnx.NodeProto.decode(onnx.NodeProto.encode(n).finish());
 }
 
-function valueInfo(name: string, elemType: number, dims: (number | string)[] | null) {
+export function valueInfo(name: string, elemType: number, dims: (number | string)[] | null) {
   return onnx.ValueInfoProto.create({
     name,
     type: onnx.TypeProto.create({
@@ -82,13 +82,13 @@ function valueInfo(name: string, elemType: number, dims: (number | string)[] | n
 }
 
 /** Run the model twice with every intermediate tensor exposed; record dims and element types. */
-async function probe(model: ModelProto, inputName: string, shapes: [number[], number[]]): Promise<Map<string, TensorInfo>> {
+export async function probe(model: ModelProto, inputName: string, shapes: [number[], number[]]): Promise<Map<string, TensorInfo>> {
   const names: string[] = [];
   for (const n of model.graph!.node ?? []) for (const o of n.output ?? []) if (o) names.push(o);
   const m = withExtraOutputs(model, []);
   const have = new Set((m.graph!.output ?? []).map((o) => o.name));
   for (const n of names) if (!have.has(n)) m.graph!.output!.push(onnx.ValueInfoProto.create({ name: n }));
-  const s = await ort.InferenceSession.create(onnx.ModelProto.encode(m).finish(), { graphOptimizationLevel: 'disabled', intraOpNumThreads: 1 });
+  const s = await ort.InferenceSession.create(onnx.ModelProto.encode(m).finish(), { graphOptimizationLevel: 'disabled', intraOpNumThreads: 1, logSeverityLevel: 3 });
   const rng = new Rng(12345);
   const runs: Record<string, { dims: number[]; type: string }>[] = [];
   try {
@@ -124,7 +124,7 @@ async function probe(model: ModelProto, inputName: string, shapes: [number[], nu
 }
 
 /** Values of constant tensors (initializers and Constant nodes), for axes/pads/exponents. */
-function constTable(model: ModelProto): Map<string, TensorProto | number[]> {
+export function constTable(model: ModelProto): Map<string, TensorProto | number[]> {
   const t = new Map<string, TensorProto | number[]>();
   for (const i of model.graph!.initializer ?? []) t.set(i.name!, i);
   for (const n of model.graph!.node ?? []) {
@@ -144,7 +144,7 @@ function constTable(model: ModelProto): Map<string, TensorProto | number[]> {
  * commute (ReLU is monotone; pads are −∞), so values are identical and the backward ReLU mask is
  * applied on the pooled tensor.
  */
-function swapReluMaxPool(
+export function swapReluMaxPool(
   clones: NodeProto[],
   all: NodeProto[],
   g: NonNullable<ModelProto['graph']>,

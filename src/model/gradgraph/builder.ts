@@ -111,6 +111,12 @@ export class GraphEmitter {
     return this.op1('ReduceMax', [x], { axes: { ints: axes }, keepdims: { i: keepdims ? 1 : 0 } });
   }
 
+  /** ReduceMean (axes attribute before opset 18, input from 18). */
+  reduceMean(x: string, axes: number[], keepdims: boolean): string {
+    if (this.opset >= 18) return this.op1('ReduceMean', [x, this.i64(axes)], { keepdims: { i: keepdims ? 1 : 0 } });
+    return this.op1('ReduceMean', [x], { axes: { ints: axes }, keepdims: { i: keepdims ? 1 : 0 } });
+  }
+
   unsqueeze(x: string, axes: number[]): string {
     return this.op1('Unsqueeze', [x, this.i64(axes)]);
   }

@@ -150,6 +150,10 @@ function convBackward(c: BwdCtx): (string | undefined)[] {
   const stride1 = strides.every((s) => s === 1);
   const fullPads = kernel.map((k, i) => dil[i] * (k - 1));
   const convOk = stride1 && pads.every((p, i) => p <= fullPads[i % n]) && Cg * group >= e.choices.convGradMinChannels;
+  const b = c.node.input![2];
+  const dw = c.isDiff(w) ? convWeightGrad(c, x, g, { kernel, strides, dil, pads, group }) : undefined;
+  const db = b && c.isDiff(b) ? e.reduceSum(g, [0, ...kernel.map((_, i) => i + 2)], false) : undefined;
+  if (!c.isDiff(x)) return [undefined, dw, db];
   if (convOk) {
     // dX = Conv(g, flip(W^T)) with the complementary padding (fast NCHWc path in onnxruntime).
     const sp = wd.slice(2);
@@ -178,12 +182,53 @@ function convBackward(c: BwdCtx): (string | undefined)[] {
         pads: { ints: p2 },
         strides: { ints: strides },
       }),
+      dw,
+      db,
     ];
   }
   const geo = outputPadding(c, x, kernel, strides, dil, pads);
   return [
     convTransposeTo(c, x, g, w, { dilations: { ints: dil }, group: { i: group }, kernel_shape: { ints: kernel }, pads: { ints: pads }, strides: { ints: strides } }, geo),
+    dw,
+    db,
   ];
+}
+
+/**
+ * Weight gradient of a Conv as another Conv: with the batch and channel axes of x and of the output
+ * gradient g swapped, dW^T[c, m] = Σ_n x^T[c, n] ⋆ g^T[m, n], i.e. a Conv whose "image" is x^T
+ * ([C, N, ...]) and whose kernel is g^T ([M, N, ...]), with the original strides as dilations and
+ * the original dilations as strides (same pads); the result [C, M, k'...] is cropped to the kernel
+ * size (k' > k when the stride leaves a remainder) and transposed back. Groups: one such Conv per
+ * group (Split/Concat).
+ */
+function convWeightGrad(
+  c: BwdCtx,
+  x: string,
+  g: string,
+  p: { kernel: number[]; strides: number[]; dil: number[]; pads: number[]; group: number },
+): string {
+  const e = c.e;
+  const n = p.kernel.length;
+  const perm = { perm: { ints: [1, 0, ...p.kernel.map((_, i) => i + 2)] } };
+  const sp = p.kernel.map((_, i) => i + 2);
+  const one = (xg: string, gg: string): string => {
+    const y = e.op1('Conv', [e.op1('Transpose', [xg], perm), e.op1('Transpose', [gg], perm)], {
+      strides: { ints: p.dil },
+      dilations: { ints: p.strides },
+      pads: { ints: p.pads },
+    });
+    const crop = e.op1('Slice', [y, e.i64(sp.map(() => 0)), e.i64(p.kernel), e.i64(sp)]);
+    return e.op1('Transpose', [crop], perm);
+  };
+  void n;
+  if (p.group === 1) return one(x, g);
+  const G = p.group;
+  const C = c.info(x).d1[1];
+  const M = c.info(g).d1[1];
+  const xs = e.op('Split', [x, e.i64(new Array(G).fill(C / G))], { axis: { i: 1 } }, G, 'split');
+  const gs = e.op('Split', [g, e.i64(new Array(G).fill(M / G))], { axis: { i: 1 } }, G, 'split');
+  return e.op1('Concat', xs.map((xg, i) => one(xg, gs[i])), { axis: { i: 0 } });
 }
 
 function reduceBackward(mean: boolean): Rule {
@@ -403,7 +448,7 @@ export const RULES: Record<string, Rule> = {
       return [da, db, dc];
     },
   },
-  Conv: { diff: [0], backward: convBackward },
+  Conv: { diff: [0, 1, 2], backward: convBackward },
   BatchNormalization: {
     diff: [0],
     backward: (c) => {

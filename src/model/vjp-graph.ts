@@ -1,0 +1,425 @@
+/**
+ * Vector–Jacobian-product graph: from a classifier's ONNX graph, a second ONNX graph that takes x,
+ * every float initializer (as graph inputs, so new weights are fed on each call) and the upstream
+ * gradient `g_logits` = ∂L/∂logits [B, K], and outputs `logits`, `grad_<initializer>` for each
+ * trainable initializer, optionally `grad_x`, and — with bnMode 'train' — the batch statistics
+ * each BatchNormalization used (`bn_mean_<node>`, `bn_var_<node>`: UNBIASED variance, for the
+ * running-statistics update; normalisation uses the biased one, like PyTorch).
+ *
+ * Any loss is then: forward → ∂L/∂logits in JS → vjp. BatchNormalization in 'train' mode (and in
+ * 'eval' mode when its scale/bias are trainable) is first rewritten as elementary ops
+ * (ReduceMean, Sub, Mul, Sqrt, Reciprocal, Add), so its backward — through the batch mean and
+ * variance in train mode — follows from the elementwise rules of gradgraph/rules.ts.
+ */
+import { onnx, opsetVersion, tensorToArray, toNum, attrFloat, type ModelProto, type NodeProto, type TensorProto } from './onnx-io.ts';
+import { GraphEmitter, type MaxPoolGrad } from './gradgraph/builder.ts';
+import { RULES, type BwdCtx, type TensorInfo } from './gradgraph/rules.ts';
+import { cloneNode, valueInfo, probe, constTable, swapReluMaxPool } from './grad-graph.ts';
+import { inputDims } from './ort-runner.ts';
+import { ConfigError, OnnxError, UnsupportedOpError } from '../util/errors.ts';
+import type { Trainable } from './types.ts';
+
+const DT = onnx.TensorProto.DataType;
+
+export type BnMode = 'eval' | 'train';
+
+export interface VjpGraphOptions {
+  /** The tensor holding the logits [B, K] (see logits.ts findLogits). */
+  logitsName: string;
+  /** Which float initializers get a gradient output: 'all' (all but BN running stats), 'bn' (BN scale/bias), 'none', or names. */
+  trainable: Trainable | string[];
+  bnMode: BnMode;
+  /** Also output grad_x = ∂L/∂x (default false). */
+  wantInputGrad?: boolean;
+  probeShapes?: [number[], number[]];
+  maxPoolGrad?: MaxPoolGrad;
+  swapReluMaxPool?: boolean;
+  convGradMinChannels?: number;
+}
+
+export interface BnStatOutput {
+  /** BatchNormalization node name (or `bn<index>`). */
+  node: string;
+  meanOutput: string;
+  varOutput: string;
+  /** Initializers holding the running statistics. */
+  meanName: string;
+  varName: string;
+  /** ONNX momentum: running = running·momentum + batch·(1 − momentum). */
+  momentum: number;
+}
+
+export interface VjpGraph {
+  /** x, weights, g_logits → logits, grad_*, [grad_x], [bn_mean_*, bn_var_*]. */
+  model: ModelProto;
+  /** x, weights → logits, [bn_mean_*, bn_var_*] (same bnMode). */
+  forwardModel: ModelProto;
+  bnMode: BnMode;
+  /** Float initializers fed as inputs, with their values in the source model. */
+  weightInputs: string[];
+  weights: Map<string, { dims: number[]; data: Float32Array }>;
+  /** Trainable initializer → its gradient output name. */
+  gradOutputs: Map<string, string>;
+  inputName: string;
+  exampleDims: (number | null)[];
+  numClasses: number;
+  logitsOutput: string;
+  gLogitsInput: string;
+  gradXOutput?: string;
+  bnStats: BnStatOutput[];
+}
+
+/** Which inputs of a node may carry a gradient under RULES (undefined rule: none). */
+function diffPositions(n: NodeProto): Set<number> {
+  const r = RULES[n.opType ?? ''];
+  if (!r || r.zeroGrad || !r.backward) return new Set();
+  if (r.diff === 'all') return new Set((n.input ?? []).map((_, i) => i));
+  return new Set(r.diff);
+}
+
+/** Resolve the trainable set to initializer names. */
+export function resolveTrainable(model: ModelProto, trainable: Trainable | string[]): Set<string> {
+  const g = model.graph!;
+  const floats = new Set((g.initializer ?? []).filter((t) => t.dataType === DT.FLOAT).map((t) => t.name!));
+  const stats = new Set<string>();
+  const affine = new Set<string>();
+  for (const n of g.node ?? []) {
+    if (n.opType !== 'BatchNormalization') continue;
+    const i = n.input ?? [];
+    if (i[1]) affine.add(i[1]);
+    if (i[2]) affine.add(i[2]);
+    if (i[3]) stats.add(i[3]);
+    if (i[4]) stats.add(i[4]);
+  }
+  if (Array.isArray(trainable)) {
+    for (const t of trainable) {
+      if (!floats.has(t)) throw new ConfigError(`trainable '${t}' is not a float initializer of the model`);
+      if (stats.has(t)) throw new ConfigError(`trainable '${t}' holds BatchNorm running statistics (updated from bn stats, not trained)`);
+    }
+    return new Set(trainable);
+  }
+  if (trainable === 'none') return new Set();
+  if (trainable === 'bn') return new Set([...affine].filter((t) => floats.has(t)));
+  // 'all': float initializers at a differentiable input position of some node (BN scale/bias included).
+  const out = new Set<string>();
+  for (const n of g.node ?? []) {
+    const pos = n.opType === 'BatchNormalization' ? new Set([1, 2]) : diffPositions(n);
+    (n.input ?? []).forEach((a, i) => {
+      if (a && floats.has(a) && !stats.has(a) && pos.has(i)) out.add(a);
+    });
+  }
+  return out;
+}
+
+interface BnRewrite {
+  node: string;
+  x: string;
+  mean: string;
+  variance: string;
+  C: number;
+  meanName: string;
+  varName: string;
+  momentum: number;
+}
+
+/**
+ * Replace BatchNormalization nodes by elementary ops: in 'train' mode all of them (batch
+ * statistics), in 'eval' mode those whose scale or bias is trainable (affine map with running
+ * statistics). `rank` gives the rank of each BN input (from a probe of the original model).
+ */
+function decomposeBatchNorm(model: ModelProto, mode: BnMode, trainable: Set<string>, rank: (t: string) => number, opset: number): { model: ModelProto; rewrites: BnRewrite[] } {
+  const m = onnx.ModelProto.decode(onnx.ModelProto.encode(model).finish());
+  const g = m.graph!;
+  const e = new GraphEmitter(opset, undefined, 'jemda_bn/');
+  const rewrites: BnRewrite[] = [];
+  const nodes: NodeProto[] = [];
+  const inits = new Map((g.initializer ?? []).map((t) => [t.name!, t]));
+  (g.node ?? []).forEach((n, idx) => {
+    if (n.opType !== 'BatchNormalization') {
+      nodes.push(n);
+      return;
+    }
+    const [x, scale, bias, mean, variance] = n.input ?? [];
+    const affineTrainable = trainable.has(scale) || trainable.has(bias);
+    if (mode === 'eval' && !affineTrainable) {
+      nodes.push(n);
+      return;
+    }
+    if ((n.output ?? []).slice(1).some((o) => o)) throw new UnsupportedOpError({ name: n.name ?? '', opType: 'BatchNormalization', index: idx }, 'extra outputs (running mean/var) are not supported');
+    const eps = attrFloat(n, 'epsilon', 1e-5);
+    const momentum = attrFloat(n, 'momentum', 0.9);
+    const sInit = inits.get(scale);
+    const C = sInit ? toNum((sInit.dims ?? [])[0]) : NaN;
+    if (!Number.isFinite(C)) throw new UnsupportedOpError({ name: n.name ?? '', opType: 'BatchNormalization', index: idx }, 'scale must be an initializer');
+    const r = rank(x);
+    const chanShape = e.i64([C, ...new Array(Math.max(0, r - 2)).fill(1)]);
+    const start = e.nodes.length;
+    const sR = e.op1('Reshape', [scale, chanShape]);
+    const bR = e.op1('Reshape', [bias, chanShape]);
+    const y = n.output![0];
+    if (mode === 'train') {
+      const axes = [0, ...Array.from({ length: r - 2 }, (_, i) => i + 2)];
+      const mu = e.reduceMean(x, axes, true);
+      const xc = e.op1('Sub', [x, mu]);
+      const v = e.reduceMean(e.op1('Mul', [xc, xc]), axes, true);
+      const inv = e.op1('Reciprocal', [e.op1('Sqrt', [e.op1('Add', [v, e.scalar(eps)])])]);
+      const xhat = e.op1('Mul', [xc, inv]);
+      e.opNamed('Add', [e.op1('Mul', [xhat, sR]), bR], [y]);
+      rewrites.push({ node: n.name || `bn${idx}`, x, mean: mu, variance: v, C, meanName: mean, varName: variance, momentum });
+    } else {
+      const s = e.op1('Mul', [scale, e.op1('Reciprocal', [e.op1('Sqrt', [e.op1('Add', [variance, e.scalar(eps)])])])]);
+      const sr = e.op1('Reshape', [s, chanShape]);
+      const br = e.op1('Reshape', [e.op1('Sub', [bias, e.op1('Mul', [mean, s])]), chanShape]);
+      e.opNamed('Add', [e.op1('Mul', [x, sr]), br], [y]);
+    }
+    nodes.push(...e.nodes.slice(start));
+  });
+  g.node = nodes;
+  g.initializer = [...(g.initializer ?? []), ...e.initializers];
+  m.opsetImport = [...(m.opsetImport ?? []).filter((o) => o.domain && o.domain !== 'ai.onnx'), onnx.OperatorSetIdProto.create({ domain: '', version: opset })];
+  return { model: m, rewrites };
+}
+
+function defaultProbeShapes(xDims: (number | null)[]): [number[], number[]] {
+  return [xDims.map((d, i) => d ?? (i === 0 ? 2 : 64)), xDims.map((d, i) => d ?? (i === 0 ? 3 : 71))];
+}
+
+export async function buildVjpGraph(source: ModelProto, opts: VjpGraphOptions): Promise<VjpGraph> {
+  const srcOpset = opsetVersion(source);
+  if (srcOpset < 13) throw new OnnxError(`VJP graph needs opset >= 13 (model has ${srcOpset})`);
+  const opset = Math.max(srcOpset, 16);
+  const { name: inputName, dims: xDims } = inputDims(source);
+  const shapes = opts.probeShapes ?? defaultProbeShapes(xDims);
+  const logits = opts.logitsName;
+  const trainable = resolveTrainable(source, opts.trainable);
+
+  // BatchNorm rewrite needs the rank of each BN input: probe the source model once when there is one.
+  const hasBn = (source.graph!.node ?? []).some((n) => n.opType === 'BatchNormalization');
+  let model = source;
+  let rewrites: BnRewrite[] = [];
+  if (hasBn) {
+    const info0 = await probe(source, inputName, shapes);
+    const rankOf = (t: string) => {
+      const i = info0.get(t);
+      if (!i) throw new OnnxError(`no shape known for tensor '${t}'`);
+      return i.d1.length;
+    };
+    ({ model, rewrites } = decomposeBatchNorm(source, opts.bnMode, trainable, rankOf, opset));
+  }
+  const g0 = model.graph!;
+  const nodes = g0.node ?? [];
+  const producer = new Map<string, number>();
+  nodes.forEach((n, i) => (n.output ?? []).forEach((o) => o && producer.set(o, i)));
+  if (!producer.has(logits)) throw new OnnxError(`logits tensor '${logits}' is not produced by any node`);
+
+  const need = new Set<number>();
+  const stack = [logits];
+  const seen = new Set<string>();
+  while (stack.length) {
+    const t = stack.pop()!;
+    if (seen.has(t)) continue;
+    seen.add(t);
+    const p = producer.get(t);
+    if (p === undefined || need.has(p)) continue;
+    need.add(p);
+    for (const i of nodes[p].input ?? []) if (i) stack.push(i);
+  }
+  const kept = [...need].sort((a, b) => a - b);
+  const usedByKept = new Set<string>();
+  for (const k of kept) for (const i of nodes[k].input ?? []) usedByKept.add(i);
+  for (const t of trainable) if (!usedByKept.has(t)) trainable.delete(t);
+
+  const info = await probe(model, inputName, shapes);
+  const getInfo = (n: string): TensorInfo => {
+    const i = info.get(n);
+    if (!i) throw new OnnxError(`no shape known for tensor '${n}'`);
+    return i;
+  };
+
+  // Differentiable tensors: float, reachable from x (when its gradient is wanted) or a trainable weight.
+  const diff = new Set<string>([...(opts.wantInputGrad ? [inputName] : []), ...trainable]);
+  for (const idx of kept) {
+    const n = nodes[idx];
+    const ref = { name: n.name ?? '', opType: n.opType ?? '', index: idx };
+    const ins = n.input ?? [];
+    const diffIns = ins.map((a, k) => (a && diff.has(a) ? k : -1)).filter((k) => k >= 0);
+    if (diffIns.length === 0) continue;
+    const floatOuts = (n.output ?? []).filter((o) => o && info.get(o)?.elemType === DT.FLOAT);
+    if (floatOuts.length === 0) continue;
+    const rule = RULES[n.opType ?? ''];
+    if (!rule) throw new UnsupportedOpError(ref, 'no gradient rule for this op on the path to the logits');
+    if (rule.zeroGrad) continue;
+    if (rule.diff !== 'all') {
+      const bad = diffIns.find((k) => !(rule.diff as number[]).includes(k));
+      if (bad !== undefined) throw new UnsupportedOpError(ref, `gradient with respect to input ${bad} ('${ins[bad]}') is not supported`);
+    }
+    if (!rule.backward) throw new UnsupportedOpError(ref, 'no gradient rule');
+    if (n.opType === 'MaxPool') diff.add(n.output![0]);
+    else for (const o of floatOuts) diff.add(o);
+  }
+  if (!diff.has(logits) && (trainable.size > 0 || opts.wantInputGrad)) {
+    throw new OnnxError(`logits tensor '${logits}' depends on neither the input nor a trainable weight`);
+  }
+  const li = getInfo(logits);
+  if (li.d1.length !== 2) throw new OnnxError(`logits tensor '${logits}' has rank ${li.d1.length}; expected [batch, classes]`);
+  const K = li.d1[1];
+
+  const e = new GraphEmitter(opset, { maxPoolGrad: opts.maxPoolGrad ?? 'resize', convGradMinChannels: opts.convGradMinChannels ?? 8 });
+  const s = new GraphEmitter(opset, undefined, 'jemda_fwd/');
+  const clones = kept.map((i) => cloneNode(nodes[i]));
+  if (opts.swapReluMaxPool ?? true) swapReluMaxPool(clones, nodes, g0, logits, diff, info, e);
+  const fwd: NodeProto[] = clones.map((c) => {
+    const r = RULES[c.opType ?? ''];
+    if (r?.forward && (c.input ?? []).some((a) => diff.has(a))) r.forward(c, e);
+    return c;
+  });
+  const fwdByIdx = new Map<number, NodeProto>();
+  kept.forEach((i, k) => fwdByIdx.set(i, fwd[k]));
+
+  // Names of the new graph's interface.
+  const used = new Set<string>();
+  for (const n of nodes) for (const o of [...(n.input ?? []), ...(n.output ?? [])]) used.add(o);
+  used.add(inputName);
+  const freshName = (base: string) => {
+    let nm = base;
+    for (let k = 1; used.has(nm) && !(base === 'logits' && nm === logits); k++) nm = `${base}_${k}`;
+    used.add(nm);
+    return nm;
+  };
+  const logitsOutput = logits === 'logits' ? 'logits' : freshName('logits');
+  if (logitsOutput !== logits) s.opNamed('Identity', [logits], [logitsOutput]);
+  const gLogitsInput = freshName('g_logits');
+  const bnStats: BnStatOutput[] = [];
+  for (const rw of rewrites) {
+    const meanOutput = freshName(`bn_mean_${rw.node}`);
+    const varOutput = freshName(`bn_var_${rw.node}`);
+    s.opNamed('Reshape', [rw.mean, s.i64([rw.C])], [meanOutput]);
+    const nf = s.sizeRatio(rw.x, rw.mean);
+    const corr = s.op1('Div', [nf, s.op1('Max', [s.op1('Sub', [nf, s.scalar(1)]), s.scalar(1)])]);
+    s.opNamed('Reshape', [s.op1('Mul', [rw.variance, corr]), s.i64([rw.C])], [varOutput]);
+    bnStats.push({ node: rw.node, meanOutput, varOutput, meanName: rw.meanName, varName: rw.varName, momentum: rw.momentum });
+  }
+
+  // Reverse pass.
+  const consts = constTable(model);
+  const grads = new Map<string, string[]>();
+  if (diff.has(logits)) grads.set(logits, [gLogitsInput]);
+  for (let k = kept.length - 1; k >= 0; k--) {
+    const idx = kept[k];
+    const n = fwdByIdx.get(idx)!;
+    const outs = n.output ?? [];
+    if (!outs.some((o) => grads.has(o))) continue;
+    const rule = RULES[n.opType ?? '']!;
+    const ref = { name: n.name ?? '', opType: n.opType ?? '', index: idx };
+    const ctx: BwdCtx = {
+      node: n,
+      e,
+      gOut: outs.map((o) => (grads.has(o) ? e.sum(grads.get(o)!) : undefined)),
+      isDiff: (a) => diff.has(a),
+      info: getInfo,
+      constValue: (name) => {
+        const v = consts.get(name);
+        if (!v) return undefined;
+        if (Array.isArray(v)) return v;
+        const a = tensorToArray(v);
+        return Array.from(a.data as ArrayLike<number | bigint>, (z) => Number(z));
+      },
+      fail: (detail) => {
+        throw new UnsupportedOpError(ref, detail);
+      },
+    };
+    if (ctx.gOut.every((g) => g === undefined)) continue;
+    const res = rule.backward!(ctx);
+    (n.input ?? []).forEach((a, i) => {
+      const r = res[i];
+      if (!r || !diff.has(a)) return;
+      const list = grads.get(a) ?? [];
+      list.push(r);
+      grads.set(a, list);
+    });
+  }
+  const gradOutputs = new Map<string, string>();
+  const zerosOf = (w: string) => e.op1('ConstantOfShape', [e.shape(w)], { value: { t: onnx.TensorProto.create({ dims: [1], dataType: DT.FLOAT, floatData: [0] }) } });
+  for (const w of [...trainable].sort()) {
+    const out = freshName(`grad_${w}`);
+    const parts = grads.get(w);
+    e.opNamed('Identity', [parts ? e.sum(parts) : zerosOf(w)], [out]);
+    gradOutputs.set(w, out);
+  }
+  let gradXOutput: string | undefined;
+  if (opts.wantInputGrad) {
+    gradXOutput = freshName('grad_x');
+    const gx = grads.get(inputName);
+    e.opNamed('Identity', [gx ? e.sum(gx) : zerosOf(inputName)], [gradXOutput]);
+  }
+
+  // Assemble: float initializers become inputs, the others stay.
+  const xVi = (source.graph!.input ?? []).find((i) => i.name === inputName)!;
+  const batchParam = xVi.type?.tensorType?.shape?.dim?.[0]?.dimParam || 'batch';
+  const bDim: number | string = xDims[0] ?? batchParam;
+  const assemble = (body: NodeProto[], extraInits: TensorProto[], inputs: ReturnType<typeof valueInfo>[], outputs: ReturnType<typeof valueInfo>[], suffix: string) => {
+    const usedAll = new Set<string>();
+    for (const n of body) for (const i of n.input ?? []) usedAll.add(i);
+    const ws: [string, { dims: number[]; data: Float32Array }][] = [];
+    const inits: TensorProto[] = [];
+    for (const t of g0.initializer ?? []) {
+      if (!usedAll.has(t.name!)) continue;
+      if (t.dataType === DT.FLOAT && !t.name!.startsWith('jemda_bn/')) ws.push([t.name!, { dims: (t.dims ?? []).map(toNum), data: tensorToArray(t).data as Float32Array }]);
+      else inits.push(t);
+    }
+    const graph = onnx.GraphProto.create({
+      name: `${g0.name ?? 'model'}_${suffix}`,
+      node: body,
+      initializer: [...inits, ...extraInits.filter((t) => usedAll.has(t.name!))],
+      input: [xVi, ...ws.map(([n, w]) => valueInfo(n, DT.FLOAT, w.dims)), ...inputs],
+      output: outputs,
+    });
+    const m = onnx.ModelProto.create({
+      irVersion: Math.max(toNum(source.irVersion ?? 8), 8),
+      producerName: 'jemda vjp-graph',
+      opsetImport: model.opsetImport,
+      graph,
+    });
+    return { m, ws };
+  };
+  const statOuts = bnStats.flatMap((b) => [valueInfo(b.meanOutput, DT.FLOAT, null), valueInfo(b.varOutput, DT.FLOAT, null)]);
+  const logitsVi = valueInfo(logitsOutput, DT.FLOAT, [bDim, K]);
+  const vjp = assemble(
+    [...fwd, ...s.nodes, ...e.nodes],
+    [...s.initializers, ...e.initializers],
+    [valueInfo(gLogitsInput, DT.FLOAT, [bDim, K])],
+    [
+      logitsVi,
+      ...[...gradOutputs].map(([w, o]) => valueInfo(o, DT.FLOAT, getInfo(w).d1)),
+      ...(gradXOutput ? [onnx.ValueInfoProto.create({ name: gradXOutput, type: xVi.type })] : []),
+      ...statOuts,
+    ],
+    'vjp',
+  );
+  const fwdOnly = assemble(
+    [...fwd.map((n) => ({ ...n, output: n.opType === 'MaxPool' ? [n.output![0]] : n.output })).map((n) => onnx.NodeProto.create(n)), ...s.nodes],
+    [...s.initializers],
+    [],
+    [logitsVi, ...statOuts],
+    'forward',
+  );
+  // Both graphs take every weight the VJP graph takes (so one feed dictionary serves both).
+  const weights = new Map(vjp.ws);
+  const fIn = new Set((fwdOnly.m.graph!.input ?? []).map((i) => i.name));
+  for (const [n, w] of weights) if (!fIn.has(n)) fwdOnly.m.graph!.input!.push(valueInfo(n, DT.FLOAT, w.dims));
+  return {
+    model: vjp.m,
+    forwardModel: fwdOnly.m,
+    bnMode: opts.bnMode,
+    weightInputs: [...weights.keys()],
+    weights,
+    gradOutputs,
+    inputName,
+    exampleDims: xDims.slice(1),
+    numClasses: K,
+    logitsOutput,
+    gLogitsInput,
+    gradXOutput,
+    bnStats,
+  };
+}

@@ -1,0 +1,226 @@
+/**
+ * Parameter (and input) gradients on onnxruntime: the VJP graph of vjp-graph.ts in one session per
+ * BatchNorm mode (built on first use), a forward-only session per mode, and the current weights
+ * fed as inputs on every call, so setWeights is visible immediately. Any loss: forward → ∂L/∂logits
+ * in JS → vjp (lossAndGrad does both). The whole batch runs in one call (batch statistics in
+ * 'train' mode are over the batch given).
+ */
+import * as ort from 'onnxruntime-node';
+import { onnx, tensorToArray, type ModelProto } from './onnx-io.ts';
+import { buildVjpGraph, type BnMode, type VjpGraph, type VjpGraphOptions } from './vjp-graph.ts';
+import { OrtRunner } from './ort-runner.ts';
+import { MismatchError, OnnxError } from '../util/errors.ts';
+
+export interface VjpOrtOptions extends Omit<VjpGraphOptions, 'bnMode'> {
+  /** Default BatchNorm mode of forward/vjp (default 'train'). */
+  bnMode?: BnMode;
+  threads?: number;
+  executionProviders?: string[];
+  /** Per-example shape; needed when the model input has dynamic non-batch axes (a call may override it). */
+  exampleShape?: number[];
+}
+
+export interface BnBatchStats {
+  mean: Float32Array;
+  /** Unbiased batch variance (for the running-variance update). */
+  varUnbiased: Float32Array;
+  momentum: number;
+  /** Initializers of the running mean and variance. */
+  meanName: string;
+  varName: string;
+}
+
+export interface VjpResult {
+  logits: Float32Array;
+  /** Trainable initializer → ∂L/∂w (same layout as the initializer). */
+  grads: Map<string, Float32Array>;
+  gradX?: Float32Array;
+  /** BatchNorm node → the batch statistics it used (bnMode 'train' only). */
+  bnStats?: Map<string, BnBatchStats>;
+}
+
+export interface CallOptions {
+  bnMode?: BnMode;
+  exampleShape?: number[];
+}
+
+export type LossFn = (logits: Float32Array, batch: number, classes: number) => { loss: number; gLogits: Float32Array };
+
+interface Mode {
+  graph: VjpGraph;
+  vjp: OrtRunner;
+  fwd: OrtRunner;
+}
+
+export class VjpOrt {
+  private weightTensors = new Map<string, ort.Tensor>();
+  private modes = new Map<BnMode, Promise<Mode>>();
+
+  private constructor(
+    private readonly model: ModelProto,
+    private readonly opts: VjpOrtOptions,
+    first: Mode,
+  ) {
+    this.modes.set(first.graph.bnMode, Promise.resolve(first));
+    // Every float initializer (BN running statistics too, which a 'train' graph does not read).
+    for (const t of model.graph!.initializer ?? []) {
+      if (t.dataType !== onnx.TensorProto.DataType.FLOAT) continue;
+      const a = tensorToArray(t);
+      this.weightTensors.set(t.name!, new ort.Tensor('float32', Float32Array.from(a.data as Float32Array), a.dims));
+    }
+  }
+
+  static async create(model: ModelProto, opts: VjpOrtOptions): Promise<VjpOrt> {
+    const first = await VjpOrt.buildMode(model, opts, opts.bnMode ?? 'train');
+    return new VjpOrt(model, opts, first);
+  }
+
+  private static async buildMode(model: ModelProto, opts: VjpOrtOptions, bnMode: BnMode): Promise<Mode> {
+    const graph = await buildVjpGraph(model, { ...opts, bnMode });
+    const ro = { threads: opts.threads, executionProviders: opts.executionProviders };
+    const [vjp, fwd] = await Promise.all([OrtRunner.create(graph.model, ro), OrtRunner.create(graph.forwardModel, ro)]);
+    return { graph, vjp, fwd };
+  }
+
+  private mode(m: BnMode | undefined): Promise<Mode> {
+    const k = m ?? this.opts.bnMode ?? 'train';
+    let p = this.modes.get(k);
+    if (!p) {
+      p = VjpOrt.buildMode(this.model, this.opts, k);
+      this.modes.set(k, p);
+    }
+    return p;
+  }
+
+  /** The graph of the default mode (trainable names, gradient output names, BN stats). */
+  async graph(bnMode?: BnMode): Promise<VjpGraph> {
+    return (await this.mode(bnMode)).graph;
+  }
+
+  /** Trainable initializers (those with a gradient output). */
+  async trainableNames(): Promise<string[]> {
+    return [...(await this.graph()).gradOutputs.keys()];
+  }
+
+  setWeights(w: Map<string, Float32Array>): void {
+    for (const [n, data] of w) {
+      const cur = this.weightTensors.get(n);
+      if (!cur) continue;
+      if (data.length !== cur.size) throw new MismatchError(`weight '${n}': ${data.length} values, expected ${cur.size}`);
+      this.weightTensors.set(n, new ort.Tensor('float32', data, cur.dims as number[]));
+    }
+  }
+
+  /** Current weights and BatchNorm running statistics (the arrays fed to onnxruntime; copy before mutating). */
+  getWeights(): Map<string, Float32Array> {
+    return new Map([...this.weightTensors].map(([n, t]) => [n, t.data as Float32Array]));
+  }
+
+  private feeds(m: Mode, runner: OrtRunner, x: Float32Array, batch: number, opts?: CallOptions): Record<string, ort.Tensor> {
+    const g = m.graph;
+    const ex = g.exampleDims.map((d, i) => {
+      const v = opts?.exampleShape?.[i] ?? this.opts.exampleShape?.[i] ?? d;
+      if (v === null || v === undefined) throw new MismatchError(`input axis ${i + 1} of '${g.inputName}' is dynamic: give exampleShape`);
+      return v;
+    });
+    const per = ex.reduce((a, b) => a * b, 1);
+    if (x.length !== batch * per) throw new MismatchError(`${x.length} values for batch ${batch} × [${ex.join(', ')}]`);
+    const f: Record<string, ort.Tensor> = {};
+    for (const name of runner.inputNames) {
+      const t = this.weightTensors.get(name);
+      if (t) f[name] = t;
+    }
+    f[g.inputName] = new ort.Tensor('float32', x, [batch, ...ex]);
+    return f;
+  }
+
+  private static async run(runner: OrtRunner, feeds: Record<string, ort.Tensor>, outs: string[], what: string): Promise<Record<string, Float32Array>> {
+    let r: ort.InferenceSession.ReturnType;
+    try {
+      r = await runner.session.run(feeds, outs);
+    } catch (e) {
+      throw new OnnxError(`${what} run failed: ${(e as Error).message}`, undefined, { cause: e });
+    }
+    const out: Record<string, Float32Array> = {};
+    for (const [k, t] of Object.entries(r)) {
+      out[k] = t.data as Float32Array;
+      t.dispose?.();
+    }
+    return out;
+  }
+
+  private stats(g: VjpGraph, r: Record<string, Float32Array>): Map<string, BnBatchStats> | undefined {
+    if (g.bnStats.length === 0) return undefined;
+    return new Map(
+      g.bnStats.map((b) => [b.node, { mean: r[b.meanOutput], varUnbiased: r[b.varOutput], momentum: b.momentum, meanName: b.meanName, varName: b.varName }]),
+    );
+  }
+
+  /** Logits [batch, K] (bnMode 'train': batch statistics; see forwardWithStats for them). */
+  async forward(x: Float32Array, batch: number, opts?: CallOptions): Promise<Float32Array> {
+    return (await this.forwardWithStats(x, batch, opts)).logits;
+  }
+
+  async forwardWithStats(x: Float32Array, batch: number, opts?: CallOptions): Promise<{ logits: Float32Array; bnStats?: Map<string, BnBatchStats> }> {
+    const m = await this.mode(opts?.bnMode);
+    const g = m.graph;
+    const r = await VjpOrt.run(m.fwd, this.feeds(m, m.fwd, x, batch, opts), [g.logitsOutput, ...g.bnStats.flatMap((b) => [b.meanOutput, b.varOutput])], 'forward');
+    return { logits: r[g.logitsOutput], bnStats: this.stats(g, r) };
+  }
+
+  /** Logits and the vector–Jacobian product of gLogits (= ∂L/∂logits, [batch, K]) with respect to the trainable weights (and x). */
+  async vjp(x: Float32Array, batch: number, gLogits: Float32Array, opts?: CallOptions): Promise<VjpResult> {
+    const m = await this.mode(opts?.bnMode);
+    const g = m.graph;
+    if (gLogits.length !== batch * g.numClasses) throw new MismatchError(`gLogits has ${gLogits.length} values, expected ${batch} × ${g.numClasses}`);
+    const f = this.feeds(m, m.vjp, x, batch, opts);
+    f[g.gLogitsInput] = new ort.Tensor('float32', gLogits, [batch, g.numClasses]);
+    const outs = [g.logitsOutput, ...g.gradOutputs.values(), ...(g.gradXOutput ? [g.gradXOutput] : []), ...g.bnStats.flatMap((b) => [b.meanOutput, b.varOutput])];
+    const r = await VjpOrt.run(m.vjp, f, outs, 'vjp');
+    return {
+      logits: r[g.logitsOutput],
+      grads: new Map([...g.gradOutputs].map(([w, o]) => [w, r[o]])),
+      gradX: g.gradXOutput ? r[g.gradXOutput] : undefined,
+      bnStats: this.stats(g, r),
+    };
+  }
+
+  /** forward → lossFn(logits) → vjp; returns the loss with the VJP result. */
+  async lossAndGrad(x: Float32Array, batch: number, lossFn: LossFn, opts?: CallOptions): Promise<VjpResult & { loss: number }> {
+    const m = await this.mode(opts?.bnMode);
+    const logits = await this.forward(x, batch, opts);
+    const { loss, gLogits } = lossFn(logits, batch, m.graph.numClasses);
+    const r = await this.vjp(x, batch, gLogits, opts);
+    return { ...r, loss };
+  }
+
+  async dispose(): Promise<void> {
+    for (const p of this.modes.values()) {
+      const m = await p;
+      await m.vjp.dispose();
+      await m.fwd.dispose();
+    }
+    this.modes.clear();
+  }
+}
+
+/** Mean cross-entropy over the batch and its gradient with respect to the logits: (softmax − onehot)/B. */
+export function crossEntropyLoss(labels: Int32Array): LossFn {
+  return (logits, B, K) => {
+    const g = new Float32Array(B * K);
+    let loss = 0;
+    for (let b = 0; b < B; b++) {
+      const row = logits.subarray(b * K, (b + 1) * K);
+      let mx = -Infinity;
+      for (const v of row) mx = Math.max(mx, v);
+      let s = 0;
+      for (let k = 0; k < K; k++) s += Math.exp(row[k] - mx);
+      const lse = mx + Math.log(s);
+      const y = labels[b];
+      if (!(y >= 0 && y < K)) throw new MismatchError(`label ${y} of example ${b} out of range [0, ${K})`);
+      loss += lse - row[y];
+      for (let k = 0; k < K; k++) g[b * K + k] = (Math.exp(row[k] - lse) - (k === y ? 1 : 0)) / B;
+    }
+    return { loss: loss / B, gLogits: g };
+  };
+}
