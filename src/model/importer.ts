@@ -202,9 +202,7 @@ export function importModel(model: ModelProto, opts: ImportOptions = {}): Import
         const v = variables.get(k);
         if (!v) throw new MismatchError(`setWeights: no initializer '${k}' in the model`);
         if (data.length !== v.size) throw new MismatchError(`setWeights: '${k}' has ${data.length} values, expected ${v.size}`);
-        // copy views: the wasm backend has misread typed-array views that do not span their buffer
-        const own = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
-        tf.tidy(() => v.assign(tf.tensor(own, v.shape, 'float32')));
+        tf.tidy(() => v.assign(tf.tensor(data, v.shape.slice(), 'float32')));
       }
     },
     dispose() {

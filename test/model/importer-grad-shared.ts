@@ -68,7 +68,6 @@ export function checkModelGrads(
   const ref = refInput(name);
   let dims = ref.dims.slice();
   if (opts.batch) dims[0] = Math.min(dims[0], opts.batch);
-  // slice(), not subarray(): the wasm backend has misread typed-array views that do not span their buffer
   let x = tf.tensor(ref.data.slice(0, dims.reduce((a, b) => a * b, 1)), dims, 'float32');
   if (opts.frames && opts.frames < dims[dims.length - 1]) {
     // fewer frames → fewer ReLU units whose kinks a finite step can cross

@@ -36,7 +36,9 @@ function tfDType(d: ConstDType): 'float32' | 'int32' | 'bool' {
 export function toTensor(v: Value): tf.Tensor {
   if (!isConst(v)) return v;
   const dt = tfDType(v.dtype);
-  return tf.tensor(dt === 'bool' ? v.data.map((x) => x !== 0) : v.data, v.dims, dt);
+  // a copy of dims: the wasm backend keeps the shape array it is given, and mutating it later
+  // silently changes how that tensor is read
+  return tf.tensor(dt === 'bool' ? v.data.map((x) => x !== 0) : v.data, v.dims.slice(), dt);
 }
 
 /** Value → constant (tensors are read back synchronously: only for small integer tensors). */
