@@ -16,7 +16,7 @@ export interface VjpOrtOptions extends Omit<VjpGraphOptions, 'bnMode'> {
   bnMode?: BnMode;
   threads?: number;
   executionProviders?: string[];
-  /** Per-example shape; needed when the model input has dynamic non-batch axes (a call may override it). */
+  /** Per-example shape; needed when the model input has more than one dynamic non-batch axis (a call may override it; one dynamic axis is inferred from x.length). */
   exampleShape?: number[];
 }
 
@@ -118,11 +118,17 @@ export class VjpOrt {
 
   private feeds(m: Mode, runner: OrtRunner, x: Float32Array, batch: number, opts?: CallOptions): Record<string, ort.Tensor> {
     const g = m.graph;
-    const ex = g.exampleDims.map((d, i) => {
-      const v = opts?.exampleShape?.[i] ?? this.opts.exampleShape?.[i] ?? d;
-      if (v === null || v === undefined) throw new MismatchError(`input axis ${i + 1} of '${g.inputName}' is dynamic: give exampleShape`);
-      return v;
-    });
+    const given = g.exampleDims.map((d, i) => opts?.exampleShape?.[i] ?? this.opts.exampleShape?.[i] ?? d);
+    const free = given.map((v, i) => (v === null || v === undefined ? i : -1)).filter((i) => i >= 0);
+    if (free.length === 1) {
+      // One dynamic axis: its length follows from x.length.
+      const rest = given.reduce<number>((a, v) => a * (v ?? 1), 1);
+      given[free[0]] = x.length / Math.max(1, batch * rest);
+      if (!Number.isInteger(given[free[0]])) throw new MismatchError(`${x.length} values do not fill batch ${batch} × [${given.map((v) => v ?? '?').join(', ')}]`);
+    } else if (free.length > 1) {
+      throw new MismatchError(`input axes ${free.map((i) => i + 1).join(', ')} of '${g.inputName}' are dynamic: give exampleShape`);
+    }
+    const ex = given as number[];
     const per = ex.reduce((a, b) => a * b, 1);
     if (x.length !== batch * per) throw new MismatchError(`${x.length} values for batch ${batch} × [${ex.join(', ')}]`);
     const f: Record<string, ort.Tensor> = {};

@@ -151,7 +151,7 @@ function convBackward(c: BwdCtx): (string | undefined)[] {
   const fullPads = kernel.map((k, i) => dil[i] * (k - 1));
   const convOk = stride1 && pads.every((p, i) => p <= fullPads[i % n]) && Cg * group >= e.choices.convGradMinChannels;
   const b = c.node.input![2];
-  const dw = c.isDiff(w) ? convWeightGrad(c, x, g, { kernel, strides, dil, pads, group }) : undefined;
+  const dw = c.isDiff(w) ? convWeightGrad(c, x, g, { kernel, strides, dil, pads, group, C: Cg * group, M }) : undefined;
   const db = b && c.isDiff(b) ? e.reduceSum(g, [0, ...kernel.map((_, i) => i + 2)], false) : undefined;
   if (!c.isDiff(x)) return [undefined, dw, db];
   if (convOk) {
@@ -206,7 +206,7 @@ function convWeightGrad(
   c: BwdCtx,
   x: string,
   g: string,
-  p: { kernel: number[]; strides: number[]; dil: number[]; pads: number[]; group: number },
+  p: { kernel: number[]; strides: number[]; dil: number[]; pads: number[]; group: number; C: number; M: number },
 ): string {
   const e = c.e;
   const n = p.kernel.length;
@@ -224,8 +224,7 @@ function convWeightGrad(
   void n;
   if (p.group === 1) return one(x, g);
   const G = p.group;
-  const C = c.info(x).d1[1];
-  const M = c.info(g).d1[1];
+  const { C, M } = p;
   const xs = e.op('Split', [x, e.i64(new Array(G).fill(C / G))], { axis: { i: 1 } }, G, 'split');
   const gs = e.op('Split', [g, e.i64(new Array(G).fill(M / G))], { axis: { i: 1 } }, G, 'split');
   return e.op1('Concat', xs.map((xg, i) => one(xg, gs[i])), { axis: { i: 0 } });
