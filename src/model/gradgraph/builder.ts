@@ -24,6 +24,13 @@ export function makeAttr(name: string, v: AttrValue): AttributeProto {
  */
 export type MaxPoolGrad = 'indices' | 'mask' | 'resize';
 
+/**
+ * Conv weight gradient: 'im2col' = channels-last strided slices of the padded input concatenated
+ * into columns and one Gemm with the output gradient (default; groups fall back to 'conv');
+ * 'conv' = a Conv of the batch/channel-swapped input with the swapped output gradient as kernel.
+ */
+export type ConvWeightGrad = 'im2col' | 'conv';
+
 export class GraphEmitter {
   readonly nodes: NodeProto[] = [];
   readonly initializers: TensorProto[] = [];
@@ -35,7 +42,7 @@ export class GraphEmitter {
     /** Rule choices: maxPoolGrad = how the gradient of a tiling square 2-D MaxPool is formed (see MaxPoolGrad);
      * convGradMinChannels = a stride-1 Conv's input gradient is a Conv (flipped weights) when x has at least this many
      * channels, else a ConvTranspose (onnxruntime's Conv is slow with very few output channels). */
-    readonly choices: { maxPoolGrad: MaxPoolGrad; convGradMinChannels: number } = { maxPoolGrad: 'indices', convGradMinChannels: 8 },
+    readonly choices: { maxPoolGrad: MaxPoolGrad; convGradMinChannels: number; convWeightGrad?: ConvWeightGrad } = { maxPoolGrad: 'indices', convGradMinChannels: 8 },
     private readonly prefix = 'jemda_grad/',
   ) {}
 

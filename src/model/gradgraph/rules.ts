@@ -210,6 +210,7 @@ function convWeightGrad(
 ): string {
   const e = c.e;
   const n = p.kernel.length;
+  if (p.group === 1 && (e.choices.convWeightGrad ?? 'im2col') === 'im2col') return convWeightGradIm2col(c, x, g, p);
   const perm = { perm: { ints: [1, 0, ...p.kernel.map((_, i) => i + 2)] } };
   const sp = p.kernel.map((_, i) => i + 2);
   const one = (xg: string, gg: string): string => {
@@ -228,6 +229,72 @@ function convWeightGrad(
   const xs = e.op('Split', [x, e.i64(new Array(G).fill(C / G))], { axis: { i: 1 } }, G, 'split');
   const gs = e.op('Split', [g, e.i64(new Array(G).fill(M / G))], { axis: { i: 1 } }, G, 'split');
   return e.op1('Concat', xs.map((xg, i) => one(xg, gs[i])), { axis: { i: 0 } });
+}
+
+/**
+ * Weight gradient of an ungrouped Conv as one Gemm: x in channels-last layout, padded; for each
+ * kernel offset a strided Slice gives [N, O..., C]; concatenated on the channel axis they are the
+ * im2col columns [N·O, K·C] (offset-major), and dW = g^T · cols with g as [N·O, M], reordered to
+ * [M, C, k...]. Output spatial sizes are taken from g at run time when they are dynamic.
+ */
+function convWeightGradIm2col(
+  c: BwdCtx,
+  x: string,
+  g: string,
+  p: { kernel: number[]; strides: number[]; dil: number[]; pads: number[]; C: number; M: number },
+): string {
+  const e = c.e;
+  const n = p.kernel.length;
+  const sp = p.kernel.map((_, i) => i + 1);
+  const toLast = { perm: { ints: [0, ...p.kernel.map((_, i) => i + 2), 1] } };
+  let xt = e.op1('Transpose', [x], toLast);
+  if (p.pads.some((v) => v !== 0)) {
+    xt = e.op1('Pad', [xt, e.i64([0, ...p.pads.slice(0, n), 0, 0, ...p.pads.slice(n), 0])], { mode: { s: 'constant' } });
+  }
+  const gi = c.info(c.node.output![0]);
+  const outLen = (k: number): number | string => {
+    const d = staticDim(gi, 2 + k);
+    return d ?? e.op1('Gather', [e.shape(g), e.i64([2 + k])], { axis: { i: 0 } });
+  };
+  const O = p.kernel.map((_, k) => outLen(k));
+  const offsets: number[][] = [[]];
+  for (let k = 0; k < n; k++) {
+    const next: number[][] = [];
+    for (const o of offsets) for (let t = 0; t < p.kernel[k]; t++) next.push([...o, t]);
+    offsets.splice(0, offsets.length, ...next);
+  }
+  const K = offsets.length;
+  const allOne = p.kernel.every((k) => k === 1) && p.strides.every((s) => s === 1);
+  let cols: string;
+  if (allOne) {
+    cols = xt;
+  } else {
+    const slices = offsets.map((off) => {
+      const starts = off.map((t, k) => t * p.dil[k]);
+      let ends: string;
+      if (O.every((o) => typeof o === 'number')) {
+        ends = e.i64(starts.map((s0, k) => s0 + p.strides[k] * ((O[k] as number) - 1) + 1));
+      } else {
+        ends = e.op1(
+          'Concat',
+          starts.map((s0, k) => {
+            const o = O[k];
+            if (typeof o === 'number') return e.i64([s0 + p.strides[k] * (o - 1) + 1]);
+            return e.op1('Add', [e.op1('Mul', [o, e.i64([p.strides[k]])]), e.i64([s0 + 1 - p.strides[k]])]);
+          }),
+          { axis: { i: 0 } },
+        );
+      }
+      return e.op1('Slice', [xt, e.i64(starts), ends, e.i64(sp), e.i64(p.strides)]);
+    });
+    cols = K === 1 ? slices[0] : e.op1('Concat', slices, { axis: { i: n + 1 } });
+  }
+  const cols2 = e.op1('Reshape', [cols, e.i64([-1, K * p.C])]);
+  const g2 = e.op1('Reshape', [e.op1('Transpose', [g], toLast), e.i64([-1, p.M])]);
+  const dw = e.op1('Gemm', [g2, cols2], { transA: { i: 1 } });
+  // [M, K·C] (offset-major) → [M, k..., C] → [M, C, k...]
+  const r = e.op1('Reshape', [dw, e.i64([p.M, ...p.kernel, p.C])]);
+  return e.op1('Transpose', [r], { perm: { ints: [0, n + 1, ...p.kernel.map((_, i) => i + 1)] } });
 }
 
 function reduceBackward(mean: boolean): Rule {
