@@ -21,6 +21,9 @@ export interface BenchVjpOptions {
   logitsName?: string;
   trainable?: Trainable | string[];
   bnMode?: BnMode;
+  /** 'one-run' (default): logits and gradients from one run of the softmax-head graph (VjpOrt.crossEntropyGrad);
+   * 'two-pass': forward, loss in JS, then vjp. */
+  mode?: 'one-run' | 'two-pass';
   /** Also compute ∂L/∂x (default false). */
   wantInputGrad?: boolean;
   seed?: number;
@@ -29,6 +32,7 @@ export interface BenchVjpOptions {
 export interface BenchVjpResult {
   /** Median ms of a whole training step (forward + loss + VJP + Adam + setWeights). */
   stepMs: number;
+  /** Separate forward pass ('two-pass' mode; ~0 in 'one-run'). */
   forwardMs: number;
   vjpMs: number;
   /** Adam update + setWeights. */
@@ -106,11 +110,20 @@ export async function benchVjp(model: ModelProto, opts: BenchVjpOptions): Promis
   try {
     for (let k = 0; k < warmup + steps; k++) {
       const t0 = performance.now();
-      const logits = await v.forward(x, opts.batch, { bnMode });
-      const t1 = performance.now();
-      const K = logits.length / opts.batch;
-      const { loss, gLogits } = crossEntropyLoss(labels)(logits, opts.batch, K);
-      const r = await v.vjp(x, opts.batch, gLogits, { bnMode });
+      let t1: number;
+      let r: Awaited<ReturnType<VjpOrt['vjp']>>;
+      let loss: number;
+      if ((opts.mode ?? 'one-run') === 'one-run') {
+        t1 = performance.now();
+        ({ loss, ...r } = await v.crossEntropyGrad(x, opts.batch, labels, { bnMode }));
+      } else {
+        const logits = await v.forward(x, opts.batch, { bnMode });
+        t1 = performance.now();
+        const K = logits.length / opts.batch;
+        const lg = crossEntropyLoss(labels)(logits, opts.batch, K);
+        loss = lg.loss;
+        r = await v.vjp(x, opts.batch, lg.gLogits, { bnMode });
+      }
       const t2 = performance.now();
       adam.step(w, r.grads);
       if (r.bnStats) {

@@ -31,6 +31,13 @@ export interface VjpGraphOptions {
   bnMode: BnMode;
   /** Also output grad_x = ∂L/∂x (default false). */
   wantInputGrad?: boolean;
+  /**
+   * How ∂L/∂logits enters: 'g_logits' (default) = an input [B, K] computed by the caller from
+   * logits of a previous forward; 'softmax' = computed in the graph as softmax(logits)·coef − target
+   * from inputs `softmax_coef` [B, 1] and `softmax_target` [B, K], so one run gives logits and
+   * gradients (cross-entropy: coef 1/B, target onehot/B; energy −logsumexp: coef ∓1/B, target 0).
+   */
+  head?: 'g_logits' | 'softmax';
   probeShapes?: [number[], number[]];
   maxPoolGrad?: MaxPoolGrad;
   swapReluMaxPool?: boolean;
@@ -64,7 +71,10 @@ export interface VjpGraph {
   exampleDims: (number | null)[];
   numClasses: number;
   logitsOutput: string;
+  /** 'g_logits' head: the upstream-gradient input; 'softmax' head: coefficient and target inputs. */
   gLogitsInput: string;
+  coefInput?: string;
+  targetInput?: string;
   gradXOutput?: string;
   bnStats: BnStatOutput[];
 }
@@ -288,7 +298,10 @@ export async function buildVjpGraph(source: ModelProto, opts: VjpGraphOptions): 
   };
   const logitsOutput = logits === 'logits' ? 'logits' : freshName('logits');
   if (logitsOutput !== logits) s.opNamed('Identity', [logits], [logitsOutput]);
+  const softHead = opts.head === 'softmax';
   const gLogitsInput = freshName('g_logits');
+  const coefInput = softHead ? freshName('softmax_coef') : undefined;
+  const targetInput = softHead ? freshName('softmax_target') : undefined;
   const bnStats: BnStatOutput[] = [];
   for (const rw of rewrites) {
     const meanOutput = freshName(`bn_mean_${rw.node}`);
@@ -303,7 +316,13 @@ export async function buildVjpGraph(source: ModelProto, opts: VjpGraphOptions): 
   // Reverse pass.
   const consts = constTable(model);
   const grads = new Map<string, string[]>();
-  if (diff.has(logits)) grads.set(logits, [gLogitsInput]);
+  if (diff.has(logits)) {
+    if (softHead) {
+      const sm = e.op1('Softmax', [logits], { axis: { i: 1 } });
+      e.opNamed('Sub', [e.op1('Mul', [sm, coefInput!]), targetInput!], [gLogitsInput]);
+    }
+    grads.set(logits, [gLogitsInput]);
+  }
   for (let k = kept.length - 1; k >= 0; k--) {
     const idx = kept[k];
     const n = fwdByIdx.get(idx)!;
@@ -387,7 +406,7 @@ export async function buildVjpGraph(source: ModelProto, opts: VjpGraphOptions): 
   const vjp = assemble(
     [...fwd, ...s.nodes, ...e.nodes],
     [...s.initializers, ...e.initializers],
-    [valueInfo(gLogitsInput, DT.FLOAT, [bDim, K])],
+    softHead ? [valueInfo(coefInput!, DT.FLOAT, [bDim, 1]), valueInfo(targetInput!, DT.FLOAT, [bDim, K])] : [valueInfo(gLogitsInput, DT.FLOAT, [bDim, K])],
     [
       logitsVi,
       ...[...gradOutputs].map(([w, o]) => valueInfo(o, DT.FLOAT, getInfo(w).d1)),
@@ -419,6 +438,8 @@ export async function buildVjpGraph(source: ModelProto, opts: VjpGraphOptions): 
     numClasses: K,
     logitsOutput,
     gLogitsInput,
+    coefInput,
+    targetInput,
     gradXOutput,
     bnStats,
   };

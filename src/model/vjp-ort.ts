@@ -50,6 +50,8 @@ interface Mode {
   graph: VjpGraph;
   vjp: OrtRunner;
   fwd: OrtRunner;
+  /** The 'softmax'-head graph (built on first use). */
+  soft?: Promise<{ graph: VjpGraph; vjp: OrtRunner }>;
 }
 
 export class VjpOrt {
@@ -181,14 +183,48 @@ export class VjpOrt {
     if (gLogits.length !== batch * g.numClasses) throw new MismatchError(`gLogits has ${gLogits.length} values, expected ${batch} × ${g.numClasses}`);
     const f = this.feeds(m, m.vjp, x, batch, opts);
     f[g.gLogitsInput] = new ort.Tensor('float32', gLogits, [batch, g.numClasses]);
+    return this.runVjp(g, m.vjp, f);
+  }
+
+  private async runVjp(g: VjpGraph, runner: OrtRunner, f: Record<string, ort.Tensor>): Promise<VjpResult> {
     const outs = [g.logitsOutput, ...g.gradOutputs.values(), ...(g.gradXOutput ? [g.gradXOutput] : []), ...g.bnStats.flatMap((b) => [b.meanOutput, b.varOutput])];
-    const r = await VjpOrt.run(m.vjp, f, outs, 'vjp');
+    const r = await VjpOrt.run(runner, f, outs, 'vjp');
     return {
       logits: r[g.logitsOutput],
       grads: new Map([...g.gradOutputs].map(([w, o]) => [w, r[o]])),
       gradX: g.gradXOutput ? r[g.gradXOutput] : undefined,
       bnStats: this.stats(g, r),
     };
+  }
+
+  /**
+   * One run: logits and the VJP of g = softmax(logits)·coef − target (per example coef [batch],
+   * target [batch, K]), e.g. mean cross-entropy: coef 1/B, target onehot/B (see softmaxHeadCE).
+   */
+  async vjpSoftmax(x: Float32Array, batch: number, coef: Float32Array, target: Float32Array, opts?: CallOptions): Promise<VjpResult> {
+    const m = await this.mode(opts?.bnMode);
+    if (!m.soft) {
+      m.soft = (async () => {
+        const graph = await buildVjpGraph(this.model, { ...this.opts, bnMode: m.graph.bnMode, head: 'softmax' });
+        const vjp = await OrtRunner.create(graph.model, { threads: this.opts.threads, executionProviders: this.opts.executionProviders });
+        return { graph, vjp };
+      })();
+    }
+    const { graph: g, vjp } = await m.soft;
+    if (coef.length !== batch) throw new MismatchError(`coef has ${coef.length} values, expected ${batch}`);
+    if (target.length !== batch * g.numClasses) throw new MismatchError(`target has ${target.length} values, expected ${batch} × ${g.numClasses}`);
+    const f = this.feeds(m, vjp, x, batch, opts);
+    f[g.coefInput!] = new ort.Tensor('float32', coef, [batch, 1]);
+    f[g.targetInput!] = new ort.Tensor('float32', target, [batch, g.numClasses]);
+    return this.runVjp(g, vjp, f);
+  }
+
+  /** Mean cross-entropy step in one run: loss (from the logits, in JS) and its gradients. */
+  async crossEntropyGrad(x: Float32Array, batch: number, labels: Int32Array, opts?: CallOptions): Promise<VjpResult & { loss: number }> {
+    const K = (await this.graph(opts?.bnMode)).numClasses;
+    const { coef, target } = softmaxHeadCE(labels, K);
+    const r = await this.vjpSoftmax(x, batch, coef, target, opts);
+    return { ...r, loss: crossEntropyLoss(labels)(r.logits, batch, K).loss };
   }
 
   /** forward → lossFn(logits) → vjp; returns the loss with the VJP result. */
@@ -203,6 +239,7 @@ export class VjpOrt {
   async dispose(): Promise<void> {
     for (const p of this.modes.values()) {
       const m = await p;
+      if (m.soft) await (await m.soft).vjp.dispose();
       await m.vjp.dispose();
       await m.fwd.dispose();
     }
@@ -229,4 +266,16 @@ export function crossEntropyLoss(labels: Int32Array): LossFn {
     }
     return { loss: loss / B, gLogits: g };
   };
+}
+
+/** coef and target of the 'softmax' head for the mean cross-entropy: g = (softmax − onehot)/B. */
+export function softmaxHeadCE(labels: Int32Array, K: number): { coef: Float32Array; target: Float32Array } {
+  const B = labels.length;
+  const coef = new Float32Array(B).fill(1 / B);
+  const target = new Float32Array(B * K);
+  labels.forEach((y, b) => {
+    if (!(y >= 0 && y < K)) throw new MismatchError(`label ${y} of example ${b} out of range [0, ${K})`);
+    target[b * K + y] = 1 / B;
+  });
+  return { coef, target };
 }

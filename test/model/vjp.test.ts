@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { VjpOrt } from '../../src/model/vjp-ort.ts';
+import { VjpOrt, crossEntropyLoss } from '../../src/model/vjp-ort.ts';
 import { EnergyGradOrt } from '../../src/model/energy-grad-ort.ts';
 import { floatTensor, tensorToArray, type ModelProto } from '../../src/model/onnx-io.ts';
 import { kwsCnn, defaultFrontEnd, DEFAULT_KWS_LABELS } from '../../src/model/builders/index.ts';
@@ -207,3 +207,31 @@ test('grad_x with g = −softmax(logits) equals the energy gradient graph (eval 
   await Promise.all([v.dispose(), eg.dispose()]);
 });
 
+
+test("'softmax' head: one-run cross-entropy gradients equal forward → JS loss → vjp", async () => {
+  const m = kwsCnn({ channels: [4, 8], frontEnd: defaultFrontEnd('B1TF'), labels: DEFAULT_KWS_LABELS, seed: 5 });
+  const rng = new Rng(12);
+  const B = 3;
+  const x = rng.fillNormal(new Float32Array(B * 98 * 40));
+  const labels = Int32Array.from([3, 0, 11]);
+  const v = await VjpOrt.create(m, { logitsName: 'logits', trainable: 'all', bnMode: 'train', ...CPU });
+  const a = await v.lossAndGrad(x, B, crossEntropyLoss(labels));
+  const b = await v.crossEntropyGrad(x, B, labels);
+  assert.ok(Math.abs(a.loss - b.loss) <= 1e-6 * a.loss, `${a.loss} vs ${b.loss}`);
+  assert.deepEqual([...b.grads.keys()].sort(), [...a.grads.keys()].sort());
+  let tot = 0;
+  for (const ga of a.grads.values()) for (const z of ga) tot += z * z;
+  for (const [n, ga] of a.grads) {
+    const gb = b.grads.get(n)!;
+    let d = 0;
+    let s = 0;
+    for (let i = 0; i < ga.length; i++) {
+      d += (ga[i] - gb[i]) ** 2;
+      s += ga[i] ** 2;
+    }
+    // (a conv bias before train-mode BatchNorm has a ~0 gradient: compare it against the total norm)
+    assert.ok(Math.sqrt(d) <= 1e-5 * Math.sqrt(s) + 1e-6 * Math.sqrt(tot), `${n}: ${Math.sqrt(d / s)}`);
+  }
+  for (const [k, st] of a.bnStats!) assert.deepEqual(Array.from(b.bnStats!.get(k)!.mean), Array.from(st.mean));
+  await v.dispose();
+});
