@@ -132,16 +132,66 @@ interface BnRewrite {
   momentum: number;
 }
 
+/** Tensors of a train-mode BatchNormalization's forward that its backward reuses. */
+interface TrainBn {
+  x: string;
+  xc: string;
+  inv: string;
+  k: string;
+  mu: string;
+  axes: number[];
+  C: number;
+}
+
 /**
- * Replace BatchNormalization nodes by elementary ops: in 'train' mode all of them (batch
- * statistics), in 'eval' mode those whose scale or bias is trainable (affine map with running
- * statistics). `rank` gives the rank of each BN input (from a probe of the original model).
+ * Train-mode BatchNormalization forward as ONNX ops (biased batch variance for normalising):
+ * mu = mean(x), xc = x − mu, v = mean(xc²), inv = 1/√(v+ε), y = xc·(scale·inv) + bias.
  */
-function decomposeBatchNorm(model: ModelProto, mode: BnMode, trainable: Set<string>, rank: (t: string) => number, opset: number): { model: ModelProto; rewrites: BnRewrite[] } {
+function trainBatchNormForward(n: NodeProto, e: GraphEmitter, r: number, C: number): { nodes: NodeProto[]; t: TrainBn; v: string } {
+  const [x, scale, bias] = n.input!;
+  const eps = attrFloat(n, 'epsilon', 1e-5);
+  const start = e.nodes.length;
+  const chanShape = e.i64([C, ...new Array(Math.max(0, r - 2)).fill(1)]);
+  const axes = [0, ...Array.from({ length: r - 2 }, (_, i) => i + 2)];
+  const mu = e.reduceMean(x, axes, true);
+  const xc = e.op1('Sub', [x, mu]);
+  const v = e.reduceMean(e.op1('Mul', [xc, xc]), axes, true);
+  const inv = e.op1('Reciprocal', [e.op1('Sqrt', [e.op1('Add', [v, e.scalar(eps)])])]);
+  const k = e.op1('Mul', [e.op1('Reshape', [scale, chanShape]), inv]);
+  e.opNamed('Add', [e.op1('Mul', [xc, k]), e.op1('Reshape', [bias, chanShape])], [n.output![0]]);
+  const nodes = e.nodes.splice(start);
+  return { nodes, t: { x, xc, inv, k, mu, axes, C }, v };
+}
+
+/**
+ * Train-mode BatchNormalization backward (through the batch mean and variance), with
+ * S_g = Σ g, S_gx = Σ g·xc over N and spatial axes, n their count:
+ * dbias = S_g, dscale = inv·S_gx, dx = k·g − xc·(k·inv²·S_gx/n) − k·S_g/n.
+ */
+function trainBatchNormBackward(e: GraphEmitter, t: TrainBn, g: string, want: [boolean, boolean, boolean]): (string | undefined)[] {
+  const sg = e.reduceSum(g, t.axes, true);
+  const sgx = want[0] || want[1] ? e.reduceSum(e.op1('Mul', [g, t.xc]), t.axes, true) : undefined;
+  const flat = (a: string) => e.op1('Reshape', [a, e.i64([t.C])]);
+  let dx: string | undefined;
+  if (want[0]) {
+    const invN = e.op1('Div', [e.scalar(1), e.sizeRatio(t.x, t.mu)]);
+    const kn = e.op1('Mul', [t.k, invN]);
+    const c1 = e.op1('Neg', [e.op1('Mul', [e.op1('Mul', [kn, e.op1('Mul', [t.inv, t.inv])]), sgx!])]);
+    const c0 = e.op1('Neg', [e.op1('Mul', [kn, sg])]);
+    dx = e.op1('Add', [e.op1('Add', [e.op1('Mul', [g, t.k]), e.op1('Mul', [t.xc, c1])]), c0]);
+  }
+  return [dx, want[1] ? flat(e.op1('Mul', [t.inv, sgx!])) : undefined, want[2] ? flat(sg) : undefined];
+}
+
+/**
+ * In 'eval' mode, replace the BatchNormalization nodes whose scale or bias is trainable by their
+ * affine map with running statistics (elementary ops, differentiated by the generic rules).
+ * 'train' mode keeps them: see trainBatchNorm. `rank` gives the rank of each BN input.
+ */
+function decomposeBatchNorm(model: ModelProto, mode: BnMode, trainable: Set<string>, rank: (t: string) => number, opset: number): ModelProto {
   const m = onnx.ModelProto.decode(onnx.ModelProto.encode(model).finish());
   const g = m.graph!;
   const e = new GraphEmitter(opset, undefined, 'jemda_bn/');
-  const rewrites: BnRewrite[] = [];
   const nodes: NodeProto[] = [];
   const inits = new Map((g.initializer ?? []).map((t) => [t.name!, t]));
   (g.node ?? []).forEach((n, idx) => {
@@ -151,43 +201,28 @@ function decomposeBatchNorm(model: ModelProto, mode: BnMode, trainable: Set<stri
     }
     const [x, scale, bias, mean, variance] = n.input ?? [];
     const affineTrainable = trainable.has(scale) || trainable.has(bias);
-    if (mode === 'eval' && !affineTrainable) {
+    if (mode === 'train' || !affineTrainable) {
       nodes.push(n);
       return;
     }
     if ((n.output ?? []).slice(1).some((o) => o)) throw new UnsupportedOpError({ name: n.name ?? '', opType: 'BatchNormalization', index: idx }, 'extra outputs (running mean/var) are not supported');
     const eps = attrFloat(n, 'epsilon', 1e-5);
-    const momentum = attrFloat(n, 'momentum', 0.9);
     const sInit = inits.get(scale);
     const C = sInit ? toNum((sInit.dims ?? [])[0]) : NaN;
     if (!Number.isFinite(C)) throw new UnsupportedOpError({ name: n.name ?? '', opType: 'BatchNormalization', index: idx }, 'scale must be an initializer');
     const r = rank(x);
     const chanShape = e.i64([C, ...new Array(Math.max(0, r - 2)).fill(1)]);
     const start = e.nodes.length;
-    const sR = e.op1('Reshape', [scale, chanShape]);
-    const bR = e.op1('Reshape', [bias, chanShape]);
-    const y = n.output![0];
-    if (mode === 'train') {
-      const axes = [0, ...Array.from({ length: r - 2 }, (_, i) => i + 2)];
-      const mu = e.reduceMean(x, axes, true);
-      const xc = e.op1('Sub', [x, mu]);
-      const v = e.reduceMean(e.op1('Mul', [xc, xc]), axes, true);
-      const inv = e.op1('Reciprocal', [e.op1('Sqrt', [e.op1('Add', [v, e.scalar(eps)])])]);
-      const xhat = e.op1('Mul', [xc, inv]);
-      e.opNamed('Add', [e.op1('Mul', [xhat, sR]), bR], [y]);
-      rewrites.push({ node: n.name || `bn${idx}`, x, mean: mu, variance: v, C, meanName: mean, varName: variance, momentum });
-    } else {
-      const s = e.op1('Mul', [scale, e.op1('Reciprocal', [e.op1('Sqrt', [e.op1('Add', [variance, e.scalar(eps)])])])]);
-      const sr = e.op1('Reshape', [s, chanShape]);
-      const br = e.op1('Reshape', [e.op1('Sub', [bias, e.op1('Mul', [mean, s])]), chanShape]);
-      e.opNamed('Add', [e.op1('Mul', [x, sr]), br], [y]);
-    }
+    const s = e.op1('Mul', [scale, e.op1('Reciprocal', [e.op1('Sqrt', [e.op1('Add', [variance, e.scalar(eps)])])])]);
+    const sr = e.op1('Reshape', [s, chanShape]);
+    const br = e.op1('Reshape', [e.op1('Sub', [bias, e.op1('Mul', [mean, s])]), chanShape]);
+    e.opNamed('Add', [e.op1('Mul', [x, sr]), br], [n.output![0]]);
     nodes.push(...e.nodes.slice(start));
   });
   g.node = nodes;
   g.initializer = [...(g.initializer ?? []), ...e.initializers];
   m.opsetImport = [...(m.opsetImport ?? []).filter((o) => o.domain && o.domain !== 'ai.onnx'), onnx.OperatorSetIdProto.create({ domain: '', version: opset })];
-  return { model: m, rewrites };
+  return m;
 }
 
 function defaultProbeShapes(xDims: (number | null)[]): [number[], number[]] {
@@ -203,10 +238,10 @@ export async function buildVjpGraph(source: ModelProto, opts: VjpGraphOptions): 
   const logits = opts.logitsName;
   const trainable = resolveTrainable(source, opts.trainable);
 
-  // BatchNorm rewrite needs the rank of each BN input: probe the source model once when there is one.
-  const hasBn = (source.graph!.node ?? []).some((n) => n.opType === 'BatchNormalization');
+  // The eval-mode BatchNorm rewrite needs the rank of each BN input: probe the source model first.
+  const hasBn = opts.bnMode === 'eval' && (source.graph!.node ?? []).some((n) => n.opType === 'BatchNormalization' && (trainable.has(n.input![1]) || trainable.has(n.input![2])));
   let model = source;
-  let rewrites: BnRewrite[] = [];
+  const rewrites: BnRewrite[] = [];
   if (hasBn) {
     const info0 = await probe(source, inputName, shapes);
     const rankOf = (t: string) => {
@@ -214,7 +249,7 @@ export async function buildVjpGraph(source: ModelProto, opts: VjpGraphOptions): 
       if (!i) throw new OnnxError(`no shape known for tensor '${t}'`);
       return i.d1.length;
     };
-    ({ model, rewrites } = decomposeBatchNorm(source, opts.bnMode, trainable, rankOf, opset));
+    model = decomposeBatchNorm(source, opts.bnMode, trainable, rankOf, opset);
   }
   const g0 = model.graph!;
   const nodes = g0.node ?? [];
@@ -256,6 +291,12 @@ export async function buildVjpGraph(source: ModelProto, opts: VjpGraphOptions): 
     if (diffIns.length === 0) continue;
     const floatOuts = (n.output ?? []).filter((o) => o && info.get(o)?.elemType === DT.FLOAT);
     if (floatOuts.length === 0) continue;
+    if (n.opType === 'BatchNormalization' && opts.bnMode === 'train') {
+      const bad = diffIns.find((k) => k > 2);
+      if (bad !== undefined) throw new UnsupportedOpError(ref, `gradient with respect to input ${bad} ('${ins[bad]}') is not supported`);
+      diff.add(n.output![0]);
+      continue;
+    }
     const rule = RULES[n.opType ?? ''];
     if (!rule) throw new UnsupportedOpError(ref, 'no gradient rule for this op on the path to the logits');
     if (rule.zeroGrad) continue;
@@ -278,13 +319,25 @@ export async function buildVjpGraph(source: ModelProto, opts: VjpGraphOptions): 
   const s = new GraphEmitter(opset, undefined, 'jemda_fwd/');
   const clones = kept.map((i) => cloneNode(nodes[i]));
   if (opts.swapReluMaxPool ?? true) swapReluMaxPool(clones, nodes, g0, logits, diff, info, e);
-  const fwd: NodeProto[] = clones.map((c) => {
+  const trainBn = new Map<NodeProto, TrainBn>();
+  const fwd: NodeProto[] = [];
+  const fwdByIdx = new Map<number, NodeProto>();
+  clones.forEach((c, k) => {
+    fwdByIdx.set(kept[k], c);
+    if (c.opType === 'BatchNormalization' && opts.bnMode === 'train') {
+      if ((c.output ?? []).slice(1).some((o) => o)) throw new UnsupportedOpError({ name: c.name ?? '', opType: 'BatchNormalization', index: kept[k] }, 'extra outputs (running mean/var) are not supported');
+      const [x, scale, , mean, variance] = c.input!;
+      const C = getInfo(scale).d1[0];
+      const f = trainBatchNormForward(c, e, getInfo(x).d1.length, C);
+      fwd.push(...f.nodes);
+      trainBn.set(c, f.t);
+      rewrites.push({ node: c.name || `bn${kept[k]}`, x, mean: f.t.mu, variance: f.v, C, meanName: mean, varName: variance, momentum: attrFloat(c, 'momentum', 0.9) });
+      return;
+    }
     const r = RULES[c.opType ?? ''];
     if (r?.forward && (c.input ?? []).some((a) => diff.has(a))) r.forward(c, e);
-    return c;
+    fwd.push(c);
   });
-  const fwdByIdx = new Map<number, NodeProto>();
-  kept.forEach((i, k) => fwdByIdx.set(i, fwd[k]));
 
   // Names of the new graph's interface.
   const used = new Set<string>();
@@ -328,6 +381,17 @@ export async function buildVjpGraph(source: ModelProto, opts: VjpGraphOptions): 
     const n = fwdByIdx.get(idx)!;
     const outs = n.output ?? [];
     if (!outs.some((o) => grads.has(o))) continue;
+    const tb = trainBn.get(n);
+    if (tb) {
+      const gy = e.sum(grads.get(outs[0])!);
+      const ins = n.input!;
+      const res = trainBatchNormBackward(e, tb, gy, [diff.has(ins[0]), diff.has(ins[1]), diff.has(ins[2])]);
+      res.forEach((r, i) => {
+        if (!r) return;
+        grads.set(ins[i], [...(grads.get(ins[i]) ?? []), r]);
+      });
+      continue;
+    }
     const rule = RULES[n.opType ?? '']!;
     const ref = { name: n.name ?? '', opType: n.opType ?? '', index: idx };
     const ctx: BwdCtx = {
@@ -417,7 +481,7 @@ export async function buildVjpGraph(source: ModelProto, opts: VjpGraphOptions): 
   );
   const fwdOnly = assemble(
     [...fwd.map((n) => ({ ...n, output: n.opType === 'MaxPool' ? [n.output![0]] : n.output })).map((n) => onnx.NodeProto.create(n)), ...s.nodes],
-    [...s.initializers],
+    [...s.initializers, ...e.initializers],
     [],
     [logitsVi, ...statOuts],
     'forward',
