@@ -38,13 +38,21 @@ if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
 fi
 
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
-  for d in "$data"/*/; do
-    d=${d%/}; [ -f "$d/wav.scp" ] || continue
+  for set in source_train source_dev source_test $(for x in $domains; do echo "${x}_adapt ${x}_test"; done); do
+    d=$data/$set
     if stage_done "$d" feats; then continue; fi
     log "stage 1: fbank + per-utterance CMVN stats for $d"
     jemda compute-fbank --config "$conf/fbank.conf" --nj "$nj" "$d"
     jemda compute-cmvn-stats --per-utt "$d"
     mark_done "$d" feats
+  done
+  # Out-of-distribution sets for the OOD AUROC: each target test set, time-reversed (same long-term
+  # spectrum, no words).
+  for domain in $domains; do
+    if stage_done "$data/${domain}_test_reversed" ood; then continue; fi
+    log "stage 1: time-reversed OOD copy of ${domain}_test"
+    jemda perturb-data-dir --effect reverse --seed "$seed" "$data/${domain}_test" "$data/${domain}_test_reversed"
+    mark_done "$data/${domain}_test_reversed" ood
   done
 fi
 
@@ -82,7 +90,7 @@ if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
     for method in $methods; do
       dir=$exp/$method/$domain
       log "stage 5: evaluating $method ($domain) on ${domain}_test and source_test"
-      jemda eval --model "$dir/adapted.onnx" --out "$dir/results" --ood "$data/${domain}_test" \
+      jemda eval --model "$dir/adapted.onnx" --out "$dir/results" --ood "$data/${domain}_test_reversed" \
         "$data/${domain}_test" "$data/source_test"
     done
   done
