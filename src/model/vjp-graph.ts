@@ -12,7 +12,7 @@
  * variance in train mode — follows from the elementwise rules of gradgraph/rules.ts.
  */
 import { onnx, opsetVersion, tensorToArray, toNum, attrFloat, type ModelProto, type NodeProto, type TensorProto } from './onnx-io.ts';
-import { GraphEmitter, type MaxPoolGrad } from './gradgraph/builder.ts';
+import { GraphEmitter, type MaxPoolGrad, type ConvWeightGrad } from './gradgraph/builder.ts';
 import { RULES, type BwdCtx, type TensorInfo } from './gradgraph/rules.ts';
 import { cloneNode, valueInfo, probe, constTable, swapReluMaxPool } from './grad-graph.ts';
 import { inputDims } from './ort-runner.ts';
@@ -42,6 +42,8 @@ export interface VjpGraphOptions {
   maxPoolGrad?: MaxPoolGrad;
   swapReluMaxPool?: boolean;
   convGradMinChannels?: number;
+  /** Conv weight-gradient formulation (default 'im2col'; see ConvWeightGrad). */
+  convWeightGrad?: ConvWeightGrad;
 }
 
 export interface BnStatOutput {
@@ -315,7 +317,7 @@ export async function buildVjpGraph(source: ModelProto, opts: VjpGraphOptions): 
   if (li.d1.length !== 2) throw new OnnxError(`logits tensor '${logits}' has rank ${li.d1.length}; expected [batch, classes]`);
   const K = li.d1[1];
 
-  const e = new GraphEmitter(opset, { maxPoolGrad: opts.maxPoolGrad ?? 'resize', convGradMinChannels: opts.convGradMinChannels ?? 8 });
+  const e = new GraphEmitter(opset, { maxPoolGrad: opts.maxPoolGrad ?? 'resize', convGradMinChannels: opts.convGradMinChannels ?? 8, convWeightGrad: opts.convWeightGrad ?? 'im2col' });
   const s = new GraphEmitter(opset, undefined, 'jemda_fwd/');
   const clones = kept.map((i) => cloneNode(nodes[i]));
   if (opts.swapReluMaxPool ?? true) swapReluMaxPool(clones, nodes, g0, logits, diff, info, e);

@@ -26,10 +26,11 @@ export type MaxPoolGrad = 'indices' | 'mask' | 'resize';
 
 /**
  * Conv weight gradient: 'im2col' = channels-last strided slices of the padded input concatenated
- * into columns and one Gemm with the output gradient (default; groups fall back to 'conv');
- * 'conv' = a Conv of the batch/channel-swapped input with the swapped output gradient as kernel.
+ * into columns, then one Gemm with the output gradient, or a batched MatMul when the output grid is
+ * larger than the kernel volume (default; groups fall back to 'conv'); 'im2col-gemm' = always the
+ * Gemm; 'conv' = a Conv of the batch/channel-swapped input with the swapped output gradient as kernel.
  */
-export type ConvWeightGrad = 'im2col' | 'conv';
+export type ConvWeightGrad = 'im2col' | 'im2col-gemm' | 'conv';
 
 export class GraphEmitter {
   readonly nodes: NodeProto[] = [];

@@ -210,7 +210,7 @@ function convWeightGrad(
 ): string {
   const e = c.e;
   const n = p.kernel.length;
-  if (p.group === 1 && (e.choices.convWeightGrad ?? 'im2col') === 'im2col') return convWeightGradIm2col(c, x, g, p);
+  if (p.group === 1 && (e.choices.convWeightGrad ?? 'im2col') !== 'conv') return convWeightGradIm2col(c, x, g, p);
   const perm = { perm: { ints: [1, 0, ...p.kernel.map((_, i) => i + 2)] } };
   const sp = p.kernel.map((_, i) => i + 2);
   const one = (xg: string, gg: string): string => {
@@ -234,8 +234,8 @@ function convWeightGrad(
 /**
  * Weight gradient of an ungrouped Conv as one Gemm: x in channels-last layout, padded; for each
  * kernel offset a strided Slice gives [N, O..., C]; concatenated on the channel axis they are the
- * im2col columns [N·O, K·C] (offset-major), and dW = g^T · cols with g as [N·O, M], reordered to
- * [M, C, k...]. Output spatial sizes are taken from g at run time when they are dynamic.
+ * im2col columns [N·O, K·C] (offset-major), and dW = g^T · cols with g as [N·O, M] (or, for
+ * large output grids, Σ_n g[n] · cols[n] with g as [N, M, O]), reordered to [M, C, k...]. Output spatial sizes are taken from g at run time when they are dynamic.
  */
 function convWeightGradIm2col(
   c: BwdCtx,
@@ -289,9 +289,18 @@ function convWeightGradIm2col(
     });
     cols = K === 1 ? slices[0] : e.op1('Concat', slices, { axis: { i: n + 1 } });
   }
-  const cols2 = e.op1('Reshape', [cols, e.i64([-1, K * p.C])]);
-  const g2 = e.op1('Reshape', [e.op1('Transpose', [g], toLast), e.i64([-1, p.M])]);
-  const dw = e.op1('Gemm', [g2, cols2], { transA: { i: 1 } });
+  // Large output grids (O > K·C): a batched MatMul of g as [N, M, O] (no transpose of g) with the
+  // columns as [N, O, K·C], summed over N; else one Gemm over N·O with g transposed to channels-last.
+  const Oprod = gi.d1.slice(2).reduce((a, b) => a * b, 1);
+  let dw: string;
+  if (Oprod > K * p.C && e.choices.convWeightGrad !== 'im2col-gemm') {
+    const mm = e.op1('MatMul', [e.op1('Reshape', [g, e.i64([0, p.M, -1])]), e.op1('Reshape', [cols, e.i64([0, -1, K * p.C])])]);
+    dw = e.reduceSum(mm, [0], false);
+  } else {
+    const cols2 = e.op1('Reshape', [cols, e.i64([-1, K * p.C])]);
+    const g2 = e.op1('Reshape', [e.op1('Transpose', [g], toLast), e.i64([-1, p.M])]);
+    dw = e.op1('Gemm', [g2, cols2], { transA: { i: 1 } });
+  }
   // [M, K·C] (offset-major) → [M, k..., C] → [M, C, k...]
   const r = e.op1('Reshape', [dw, e.i64([p.M, ...p.kernel, p.C])]);
   return e.op1('Transpose', [r], { perm: { ints: [0, n + 1, ...p.kernel.map((_, i) => i + 1)] } });
