@@ -8,6 +8,8 @@ import { loadUtterance, sliceSeconds } from '../audio/load.ts';
 import { frontEndInput, frontEndInputFromFeats } from '../features/frontend-apply.ts';
 import type { FrontEnd } from '../model/frontend.ts';
 import { hashString, Rng } from '../util/rng.ts';
+import { AudioError } from '../util/errors.ts';
+import { FBANK_DEFAULTS, frameGeometry, MFCC_DEFAULTS, resolveOptions } from '../features/options.ts';
 import { waveCopies, type WaveAugmentOptions } from '../train/wave-augment.ts';
 
 export type ExampleJob =
@@ -32,11 +34,21 @@ export function computeExample(job: ExampleJob, ctx: JobContext): ExampleOut {
     const mi = frontEndInputFromFeats(fe, readMatrixAt(job.entry, job.utt));
     return { data: mi.data, shape: mi.shape };
   }
-  const loaded = loadUtterance(job.entry, job.utt, { sampleRate: fe.sampleRate });
+  const minSamples = minSamplesOf(fe);
+  const loaded = loadUtterance(job.entry, job.utt, { sampleRate: fe.sampleRate, minSamples: job.segment ? undefined : minSamples });
   const s = job.segment ? sliceSeconds(loaded.samples, loaded.sampleRate, job.segment.start, job.segment.end) : loaded.samples;
+  if (s.length < minSamples) throw new AudioError(job.entry, `segment is shorter than one frame: ${s.length} samples < ${minSamples}`, job.utt);
   const mi = frontEndInput(fe, s);
   if (!ctx.wave) return { data: mi.data, shape: mi.shape };
   const rng = new Rng((ctx.wave.seed ^ hashString(job.utt)) >>> 0);
   const extra = waveCopies(s, fe.sampleRate, ctx.wave.options, rng).map((c) => frontEndInput(fe, c).data);
   return { data: mi.data, shape: mi.shape, extra };
+}
+
+/** Fewer samples than this give no feature frame (Kaldi framing of the front end's options). */
+function minSamplesOf(fe: FrontEnd): number {
+  const defaults = fe.featureType === 'mfcc' ? MFCC_DEFAULTS : FBANK_DEFAULTS;
+  const o = resolveOptions(defaults, { ...fe.options, 'sample-frequency': fe.sampleRate }, 'front end options');
+  const { windowSize, windowShift } = frameGeometry(o);
+  return o['snip-edges'] ? windowSize : Math.ceil(windowShift / 2);
 }
