@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModelProto } from './onnx-io.ts';
 import { importModel } from './importer.ts';
-import { VjpOrt, crossEntropyLoss } from './vjp-ort.ts';
+import { VjpOrt, crossEntropyLoss, updateRunningStats } from './vjp-ort.ts';
 import type { BnMode } from './vjp-graph.ts';
 import { inputDims } from './ort-runner.ts';
 import { findLogits } from './logits.ts';
@@ -128,16 +128,7 @@ export async function benchVjp(model: ModelProto, opts: BenchVjpOptions): Promis
       }
       const t2 = performance.now();
       adam.step(w, r.grads);
-      if (r.bnStats) {
-        for (const s of r.bnStats.values()) {
-          const rm = w.get(s.meanName)!;
-          const rv = w.get(s.varName)!;
-          for (let i = 0; i < rm.length; i++) {
-            rm[i] = rm[i] * s.momentum + s.mean[i] * (1 - s.momentum);
-            rv[i] = rv[i] * s.momentum + s.varUnbiased[i] * (1 - s.momentum);
-          }
-        }
-      }
+      if (r.bnStats) updateRunningStats(w, r.bnStats);
       v.setWeights(w);
       const t3 = performance.now();
       if (k === 0) firstLoss = loss;

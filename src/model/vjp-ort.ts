@@ -132,6 +132,9 @@ export class VjpOrt {
     }
     const ex = given as number[];
     const per = ex.reduce((a, b) => a * b, 1);
+    const fixed = runner.model.graph!.input!.find((i) => i.name === g.inputName)?.type?.tensorType?.shape?.dim?.[0];
+    const fixedN = fixed && !fixed.dimParam && Number(fixed.dimValue ?? 0) > 0 ? Number(fixed.dimValue) : null;
+    if (fixedN !== null && fixedN !== batch) throw new MismatchError(`the model's batch axis is fixed to ${fixedN}; got a batch of ${batch} (batch statistics and gradients need the whole batch in one run)`);
     if (x.length !== batch * per) throw new MismatchError(`${x.length} values for batch ${batch} × [${ex.join(', ')}]`);
     const f: Record<string, ort.Tensor> = {};
     for (const name of runner.inputNames) {
@@ -278,4 +281,21 @@ export function softmaxHeadCE(labels: Int32Array, K: number): { coef: Float32Arr
     target[b * K + y] = 1 / B;
   });
   return { coef, target };
+}
+
+/**
+ * Running-statistics update from a train-mode VJP/forward result, in place on `weights` (keyed by
+ * initializer name, e.g. a copy of getWeights()): running = running·momentum + batch·(1 − momentum)
+ * with the unbiased batch variance (ONNX momentum convention, PyTorch's update). Call setWeights after.
+ */
+export function updateRunningStats(weights: Map<string, Float32Array>, stats: Map<string, BnBatchStats>): void {
+  for (const s of stats.values()) {
+    const rm = weights.get(s.meanName);
+    const rv = weights.get(s.varName);
+    if (!rm || !rv) throw new MismatchError(`no running statistics '${s.meanName}'/'${s.varName}' in the weights`);
+    for (let i = 0; i < rm.length; i++) {
+      rm[i] = rm[i] * s.momentum + s.mean[i] * (1 - s.momentum);
+      rv[i] = rv[i] * s.momentum + s.varUnbiased[i] * (1 - s.momentum);
+    }
+  }
 }

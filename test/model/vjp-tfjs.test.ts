@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { importModel } from '../../src/model/importer.ts';
-import { VjpOrt, crossEntropyLoss } from '../../src/model/vjp-ort.ts';
+import { VjpOrt, crossEntropyLoss, updateRunningStats } from '../../src/model/vjp-ort.ts';
 import type { ModelProto } from '../../src/model/onnx-io.ts';
 import { kwsCnn, tdnn, defaultFrontEnd, DEFAULT_KWS_LABELS } from '../../src/model/builders/index.ts';
 import { Rng } from '../../src/util/rng.ts';
@@ -109,3 +109,24 @@ for (const c of CASES) {
     });
   }
 }
+
+test('updateRunningStats after a train-mode VJP equals the importer running-statistics update', async () => {
+  const m = kwsCnn({ channels: [4, 8], frontEnd: defaultFrontEnd('B1TF'), labels: DEFAULT_KWS_LABELS, seed: 7 });
+  const rng = new Rng(13);
+  const B = 4;
+  const x = rng.fillNormal(new Float32Array(B * 98 * 40)).map((z) => 3 * z + 1);
+  const v = await VjpOrt.create(m, { logitsName: 'logits', trainable: 'all', bnMode: 'train', executionProviders: ['cpu'], threads: 1 });
+  const r = await v.vjp(x, B, rng.fillNormal(new Float32Array(B * 12)));
+  const w = new Map([...v.getWeights()].map(([n, a]) => [n, a.slice()]));
+  updateRunningStats(w, r.bnStats!);
+  const im = importModel(m, { logits: 'logits' });
+  tf.tidy(() => void im.logits(tf.tensor(x, [B, 1, 98, 40]), { training: true, updateStats: true }));
+  const ref = im.getWeights();
+  for (const n of ['bn1.running_mean', 'bn1.running_var', 'bn2.running_mean', 'bn2.running_var']) {
+    const a = w.get(n)!;
+    const b = ref.get(n)!;
+    for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) <= 1e-5 * (1 + Math.abs(b[i])), `${n}[${i}] ${a[i]} vs ${b[i]}`);
+  }
+  im.dispose();
+  await v.dispose();
+});
