@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { importModel } from '../../src/model/importer.ts';
 import { VjpOrt, crossEntropyLoss, updateRunningStats } from '../../src/model/vjp-ort.ts';
 import type { ModelProto } from '../../src/model/onnx-io.ts';
-import { kwsCnn, tdnn, defaultFrontEnd, DEFAULT_KWS_LABELS } from '../../src/model/builders/index.ts';
+import { kwsCnn, tdnn, splicedMlp, defaultFrontEnd, DEFAULT_KWS_LABELS } from '../../src/model/builders/index.ts';
 import { Rng } from '../../src/util/rng.ts';
 import { REF_MODELS, refModel } from './grad-graph-helpers.ts';
 import { fdCheck } from './vjp-helpers.ts';
@@ -43,6 +43,12 @@ const CASES: Case[] = [
       tdnn({ layers: [[3, 1], [3, 2]], channels: 8, hidden: 16, frontEnd: defaultFrontEnd('BFT', { numFrames: null }), labels: DEFAULT_KWS_LABELS, seed: 3 }),
     logits: 'logits',
     shape: [4, 40, 29],
+  },
+  {
+    name: 'spliced MLP (rank-2 BatchNorm)',
+    model: () => splicedMlp({ hidden: [16, 8], batchNorm: true, frontEnd: defaultFrontEnd('BTF', { numFrames: 5, featDim: 7 }), labels: DEFAULT_KWS_LABELS, seed: 3 }),
+    logits: 'logits',
+    shape: [6, 5, 7],
   },
 ];
 
