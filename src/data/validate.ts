@@ -16,6 +16,8 @@ export interface ValidateOptions {
   labelSet?: string[];
   /** Check that plain wav.scp paths (and feats.scp ark files) exist (default true). */
   checkFiles?: boolean;
+  /** Read and check utt2label/text (default true); false never opens them (label-free readers). */
+  labels?: boolean;
 }
 
 /** A wav.scp value is a pipe (`command |`) when it ends with `|`. */
@@ -52,8 +54,9 @@ export function validateDataDir(dir: string, opts: ValidateOptions = {}): Proble
   const wav = load('wav.scp', 'rest', !hasFeats);
   const utt2spk = load('utt2spk', 'one', true);
   const spk2utt = load('spk2utt', 'list', true);
-  const utt2label = load('utt2label', 'one', false);
-  const text = utt2label ? undefined : load('text', 'rest', false);
+  const withLabels = opts.labels !== false;
+  const utt2label = withLabels ? load('utt2label', 'one', false) : undefined;
+  const text = utt2label || !withLabels ? undefined : load('text', 'rest', false);
   const segments = load('segments', { count: 3 }, false);
   const utt2dur = load('utt2dur', 'one', false);
   const utt2domain = load('utt2domain', 'one', false);
