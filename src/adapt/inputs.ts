@@ -9,6 +9,7 @@
  */
 import type { FrontEnd } from '../model/frontend.ts';
 import { readDataDir, readUnlabeledDataDir, utterances, type UnlabeledDataDir } from '../data/datadir.ts';
+import { assertValidDataDir } from '../data/validate.ts';
 import { readMatrixAt } from '../data/kaldi-io.ts';
 import { loadUtterance, sliceSeconds } from '../audio/load.ts';
 import { frontEndInput, frontEndInputFromFeats } from '../features/frontend-apply.ts';
@@ -60,11 +61,13 @@ function inputsOf(d: UnlabeledDataDir, fe: FrontEnd, exampleShape: number[] | nu
 
 /** Unlabeled data (the target of every unsupervised method): labels are never opened. */
 export function loadUnlabeled(dir: string, fe: FrontEnd, exampleShape: number[] | null): { set: UnlabeledSet; exampleShape: number[] } {
+  assertValidDataDir(dir, { labels: false });
   return inputsOf(readUnlabeledDataDir(dir), fe, exampleShape, `${dir}`);
 }
 
 /** Labeled data: source data, or the target of the supervised oracle. */
 export function loadLabeled(dir: string, fe: FrontEnd, exampleShape: number[] | null, labels: string[]): { set: LabeledSet; exampleShape: number[] } {
+  assertValidDataDir(dir);
   const d = readDataDir(dir);
   if (!d.utt2label) throw new DataError(path.join(dir, 'utt2label'), undefined, 'labeled data needed here, but the data dir has no utt2label (or text)');
   const { set, exampleShape: shape } = inputsOf(d, fe, exampleShape, dir);

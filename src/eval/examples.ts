@@ -7,6 +7,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { readDataDir, utterances, type DataDir } from '../data/datadir.ts';
+import { assertValidDataDir } from '../data/validate.ts';
 import type { FrontEnd } from '../model/frontend.ts';
 import { DataError, JemdaError, MismatchError } from '../util/errors.ts';
 import { progress } from '../util/progress.ts';
@@ -108,6 +109,7 @@ function runWorkers(jobs: ExampleJob[], ctx: JobContext, nj: number, onResult: (
 }
 
 export async function loadExamples(dir: string, fe: FrontEnd, labels: string[], opts: LoadExamplesOptions = {}): Promise<LoadedExamples> {
+  assertValidDataDir(dir, { labels: !opts.unlabeled });
   const d = readDataDir(dir, { labels: !opts.unlabeled });
   const utts = utterances(d);
   if (utts.length === 0) throw new DataError(dir, undefined, 'no utterances');
