@@ -3,7 +3,7 @@
  * a worker thread. Wave-augmented copies use an rng seeded by (seed ^ hash(utt)), so results do
  * not depend on how utterances are split among workers.
  */
-import { readMatrixAt } from '../data/kaldi-io.ts';
+import { assertFinite, readMatrixAt } from '../data/kaldi-io.ts';
 import { loadUtterance, sliceSeconds } from '../audio/load.ts';
 import { frontEndInput, frontEndInputFromFeats } from '../features/frontend-apply.ts';
 import type { FrontEnd } from '../model/frontend.ts';
@@ -31,7 +31,9 @@ export interface ExampleOut {
 export function computeExample(job: ExampleJob, ctx: JobContext): ExampleOut {
   const { fe } = ctx;
   if (job.kind === 'feats') {
-    const mi = frontEndInputFromFeats(fe, readMatrixAt(job.entry, job.utt));
+    const feats = readMatrixAt(job.entry, job.utt);
+    assertFinite(feats, job.utt, job.entry);
+    const mi = frontEndInputFromFeats(fe, feats);
     return { data: mi.data, shape: mi.shape };
   }
   const minSamples = minSamplesOf(fe);
@@ -39,6 +41,8 @@ export function computeExample(job: ExampleJob, ctx: JobContext): ExampleOut {
   const s = job.segment ? sliceSeconds(loaded.samples, loaded.sampleRate, job.segment.start, job.segment.end) : loaded.samples;
   if (s.length < minSamples) throw new AudioError(job.entry, `segment is shorter than one frame: ${s.length} samples < ${minSamples}`, job.utt);
   const mi = frontEndInput(fe, s);
+  // NaN/Inf samples (float WAVs) or a broken front end would otherwise reach the model silently
+  assertFinite({ rows: 1, cols: mi.data.length, data: mi.data }, job.utt, job.entry);
   if (!ctx.wave) return { data: mi.data, shape: mi.shape };
   const rng = new Rng((ctx.wave.seed ^ hashString(job.utt)) >>> 0);
   const extra = waveCopies(s, fe.sampleRate, ctx.wave.options, rng).map((c) => frontEndInput(fe, c).data);
