@@ -87,22 +87,34 @@ export function importModel(model: ModelProto, opts: ImportOptions = {}): Import
   const { stats, affine } = bnStatNames(nodes);
   const variables = new Map<string, tf.Variable>();
   const consts = new Map<string, ConstVal>();
-  for (const init of g.initializer ?? []) {
-    const name = init.name ?? '';
-    const arr = tensorToArray(init);
-    if (arr.dtype === 'float32' || arr.dtype === 'float64') {
-      const isTrainable = !stats.has(name) && (trainable === 'all' || (trainable === 'bn' && affine.has(name)));
-      const data = arr.data instanceof Float32Array ? arr.data : Float32Array.from(arr.data as Float64Array);
-      variables.set(name, tf.variable(tf.tensor(data, arr.dims, 'float32'), isTrainable));
-    } else {
-      consts.set(name, protoToConst(init));
+  // a bad initializer or logits choice must not leak the variables made so far
+  const disposeOnThrow = <T>(f: () => T): T => {
+    try {
+      return f();
+    } catch (e) {
+      for (const v of variables.values()) v.dispose();
+      throw e;
     }
-  }
+  };
+  disposeOnThrow(() => {
+    for (const init of g.initializer ?? []) {
+      const name = init.name ?? '';
+      const arr = tensorToArray(init);
+      if (arr.dtype === 'float32' || arr.dtype === 'float64') {
+        const isTrainable = !stats.has(name) && (trainable === 'all' || (trainable === 'bn' && affine.has(name)));
+        const data = arr.data instanceof Float32Array ? arr.data : Float32Array.from(arr.data as Float64Array);
+        // tidy: the initial-value tensor is released (the variable keeps its own reference to the data)
+        variables.set(name, tf.tidy(() => tf.variable(tf.tensor(data, arr.dims, 'float32'), isTrainable)));
+      } else {
+        consts.set(name, protoToConst(init));
+      }
+    }
+  });
   const initNames = new Set((g.initializer ?? []).map((t) => t.name ?? ''));
   const realInputs = (g.input ?? []).filter((i) => !initNames.has(i.name ?? ''));
   // a graph without inputs (e.g. only Constant nodes) can still be run through runFeeds
   const inputName = realInputs[0]?.name ?? '';
-  const logitsChoice = findLogits(model, opts.logits);
+  const logitsChoice = disposeOnThrow(() => findLogits(model, opts.logits));
 
   const producerIdx = new Map<string, number>();
   nodes.forEach((n, i) => (n.output ?? []).forEach((o) => o && producerIdx.set(o, i)));
