@@ -299,3 +299,12 @@ export function updateRunningStats(weights: Map<string, Float32Array>, stats: Ma
     }
   }
 }
+
+/**
+ * coef and target of the 'softmax' head for w·Σ_b E(x_b) with the energy E = −logsumexp(logits):
+ * ∂/∂logits = −w·softmax (JEM: w = 1/B for data, −1/B for samples; rows of several terms can be
+ * concatenated into one batch, each with its own coef/target).
+ */
+export function softmaxHeadEnergy(batch: number, K: number, w: number): { coef: Float32Array; target: Float32Array } {
+  return { coef: new Float32Array(batch).fill(-w), target: new Float32Array(batch * K) };
+}

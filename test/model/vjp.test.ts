@@ -7,7 +7,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { VjpOrt, crossEntropyLoss } from '../../src/model/vjp-ort.ts';
+import { VjpOrt, crossEntropyLoss, softmaxHeadEnergy } from '../../src/model/vjp-ort.ts';
+import { OrtRunner } from '../../src/model/ort-runner.ts';
 import { EnergyGradOrt } from '../../src/model/energy-grad-ort.ts';
 import { floatTensor, tensorToArray, type ModelProto } from '../../src/model/onnx-io.ts';
 import { kwsCnn, defaultFrontEnd, DEFAULT_KWS_LABELS } from '../../src/model/builders/index.ts';
@@ -234,4 +235,36 @@ test("'softmax' head: one-run cross-entropy gradients equal forward → JS loss 
   }
   for (const [k, st] of a.bnStats!) assert.deepEqual(Array.from(b.bnStats!.get(k)!.mean), Array.from(st.mean));
   await v.dispose();
+});
+
+test('eval-mode forward of a train-mode engine equals the original model; energy head equals vjp with −w·softmax', async () => {
+  const m = kwsCnn({ channels: [4, 8], frontEnd: defaultFrontEnd('B1TF'), labels: DEFAULT_KWS_LABELS, seed: 6 });
+  const rng = new Rng(14);
+  const B = 3;
+  const x = rng.fillNormal(new Float32Array(B * 98 * 40));
+  const v = await VjpOrt.create(m, { logitsName: 'logits', trainable: 'all', bnMode: 'train', ...CPU });
+  const runner = await OrtRunner.create(m, { executionProviders: ['cpu'], threads: 1 });
+  const ref = (await runner.run({ input: { data: x, dims: [B, 1, 98, 40] } }, ['logits'])).logits.data;
+  const ev = await v.forward(x, B, { bnMode: 'eval' });
+  for (let i = 0; i < ref.length; i++) assert.ok(Math.abs(ev[i] - ref[i]) <= 1e-5 * (1 + Math.abs(ref[i])), `logit ${i}: ${ev[i]} vs ${ref[i]}`);
+  const w = 0.37;
+  const { coef, target } = softmaxHeadEnergy(B, 12, w);
+  const a = await v.vjpSoftmax(x, B, coef, target);
+  const g = new Float32Array(B * 12);
+  for (let b = 0; b < B; b++) {
+    const row = a.logits.subarray(b * 12, (b + 1) * 12);
+    const mx = Math.max(...row);
+    const s = row.reduce((acc, z) => acc + Math.exp(z - mx), 0);
+    for (let k = 0; k < 12; k++) g[b * 12 + k] = (-w * Math.exp(row[k] - mx)) / s;
+  }
+  const b2 = await v.vjp(x, B, g);
+  let tot = 0;
+  for (const ga of b2.grads.values()) for (const z of ga) tot += z * z;
+  for (const [n, gb] of b2.grads) {
+    const ga = a.grads.get(n)!;
+    let d = 0;
+    for (let i = 0; i < ga.length; i++) d += (ga[i] - gb[i]) ** 2;
+    assert.ok(Math.sqrt(d) <= 1e-5 * Math.sqrt(tot), `${n}: ${Math.sqrt(d / tot)}`);
+  }
+  await Promise.all([v.dispose(), runner.dispose()]);
 });
