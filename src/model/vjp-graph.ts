@@ -115,7 +115,8 @@ export function resolveTrainable(model: ModelProto, trainable: Trainable | strin
   // 'all': float initializers at a differentiable input position of some node (BN scale/bias included).
   const out = new Set<string>();
   for (const n of g.node ?? []) {
-    const pos = n.opType === 'BatchNormalization' ? new Set([1, 2]) : diffPositions(n);
+    const norm = n.opType === 'BatchNormalization' || n.opType === 'LayerNormalization' || n.opType === 'InstanceNormalization';
+    const pos = norm ? new Set([1, 2]) : diffPositions(n);
     (n.input ?? []).forEach((a, i) => {
       if (a && floats.has(a) && !stats.has(a) && pos.has(i)) out.add(a);
     });
@@ -197,6 +198,10 @@ function decomposeBatchNorm(model: ModelProto, mode: BnMode, trainable: Set<stri
   const nodes: NodeProto[] = [];
   const inits = new Map((g.initializer ?? []).map((t) => [t.name!, t]));
   (g.node ?? []).forEach((n, idx) => {
+    if (n.opType === 'LayerNormalization' || n.opType === 'InstanceNormalization') {
+      nodes.push(...decomposeNorm(n, idx, e, rank(n.input![0])));
+      return;
+    }
     if (n.opType !== 'BatchNormalization') {
       nodes.push(n);
       return;
@@ -227,6 +232,40 @@ function decomposeBatchNorm(model: ModelProto, mode: BnMode, trainable: Set<stri
   return m;
 }
 
+/**
+ * LayerNormalization (normalised over axes axis..r−1, scale/bias broadcast on them) and
+ * InstanceNormalization (over the spatial axes, per-channel scale/bias) as elementary ops, which
+ * the generic rules then differentiate (also through the mean and variance).
+ */
+function decomposeNorm(n: NodeProto, idx: number, e: GraphEmitter, r: number): NodeProto[] {
+  const ref = { name: n.name ?? '', opType: n.opType ?? '', index: idx };
+  if ((n.output ?? []).slice(1).some((o) => o)) throw new UnsupportedOpError(ref, 'extra outputs (mean / inverse std) are not supported');
+  const [x, scale, bias] = n.input!;
+  const eps = attrFloat(n, 'epsilon', 1e-5);
+  const start = e.nodes.length;
+  let axes: number[];
+  let sc = scale;
+  let bi = bias;
+  if (n.opType === 'LayerNormalization') {
+    let axis = toNum(n.attribute?.find((a) => a.name === 'axis')?.i ?? -1);
+    if (axis < 0) axis += r;
+    axes = Array.from({ length: r - axis }, (_, i) => axis + i);
+  } else {
+    axes = Array.from({ length: r - 2 }, (_, i) => i + 2);
+    const shape = e.i64([-1, ...new Array(r - 2).fill(1)]);
+    sc = e.op1('Reshape', [scale, shape]);
+    bi = bias ? e.op1('Reshape', [bias, shape]) : '';
+  }
+  const mu = e.reduceMean(x, axes, true);
+  const xc = e.op1('Sub', [x, mu]);
+  const v = e.reduceMean(e.op1('Mul', [xc, xc]), axes, true);
+  const inv = e.op1('Reciprocal', [e.op1('Sqrt', [e.op1('Add', [v, e.scalar(eps)])])]);
+  const y = e.op1('Mul', [e.op1('Mul', [xc, inv]), sc]);
+  if (bi) e.opNamed('Add', [y, bi], [n.output![0]]);
+  else e.opNamed('Identity', [y], [n.output![0]]);
+  return e.nodes.splice(start);
+}
+
 function defaultProbeShapes(xDims: (number | null)[]): [number[], number[]] {
   return [xDims.map((d, i) => d ?? (i === 0 ? 2 : 64)), xDims.map((d, i) => d ?? (i === 0 ? 3 : 71))];
 }
@@ -240,8 +279,13 @@ export async function buildVjpGraph(source: ModelProto, opts: VjpGraphOptions): 
   const logits = opts.logitsName;
   const trainable = resolveTrainable(source, opts.trainable);
 
-  // The eval-mode BatchNorm rewrite needs the rank of each BN input: probe the source model first.
-  const hasBn = opts.bnMode === 'eval' && (source.graph!.node ?? []).some((n) => n.opType === 'BatchNormalization' && (trainable.has(n.input![1]) || trainable.has(n.input![2])));
+  // The normalisation rewrites need the rank of each input: probe the source model first.
+  const hasBn = (source.graph!.node ?? []).some(
+    (n) =>
+      n.opType === 'LayerNormalization' ||
+      n.opType === 'InstanceNormalization' ||
+      (opts.bnMode === 'eval' && n.opType === 'BatchNormalization' && (trainable.has(n.input![1]) || trainable.has(n.input![2]))),
+  );
   let model = source;
   const rewrites: BnRewrite[] = [];
   if (hasBn) {

@@ -268,3 +268,41 @@ test('eval-mode forward of a train-mode engine equals the original model; energy
   }
   await Promise.all([v.dispose(), runner.dispose()]);
 });
+
+test('InstanceNormalization and LayerNormalization (opset 17): gradients match finite differences', async () => {
+  const rng = new Rng(15);
+  const m = tinyModel(
+    [
+      node('InstanceNormalization', ['x', 's1', 'b1'], ['h1'], { epsilon: { f: 1e-3 } }),
+      node('Conv', ['h1', 'w1'], ['h2']),
+      node('Transpose', ['h2'], ['h3'], { perm: { ints: [0, 2, 3, 1] } }),
+      node('LayerNormalization', ['h3', 's2', 'b2'], ['h4'], { axis: { i: -1 } }),
+      node('Tanh', ['h4'], ['h5']),
+      node('ReduceMean', ['h5'], ['h6'], { axes: { ints: [1, 2] }, keepdims: { i: 0 } }),
+      node('Gemm', ['h6', 'w2'], ['logits']),
+    ],
+    [
+      randTensor(rng, 's1', [4], 0.2, 1),
+      randTensor(rng, 'b1', [4], 0.2),
+      randTensor(rng, 'w1', [3, 4, 1, 1], 0.5),
+      randTensor(rng, 's2', [3], 0.2, 1),
+      randTensor(rng, 'b2', [3], 0.2),
+      randTensor(rng, 'w2', [3, 5], 0.5),
+    ],
+    ['N', 4, 6, 5],
+    'logits',
+    17,
+  );
+  const v = await VjpOrt.create(m, { logitsName: 'logits', trainable: 'all', bnMode: 'train', wantInputGrad: true, ...CPU });
+  assert.deepEqual((await v.trainableNames()).sort(), ['b1', 'b2', 's1', 's2', 'w1', 'w2']);
+  const B = 2;
+  const x = rng.fillNormal(new Float32Array(B * 120));
+  const runner = await OrtRunner.create(m, { executionProviders: ['cpu'], threads: 1 });
+  const ref = (await runner.run({ x: { data: x, dims: [B, 4, 6, 5] } }, ['logits'])).logits.data;
+  const lg = await v.forward(x, B);
+  for (let i = 0; i < ref.length; i++) assert.ok(Math.abs(lg[i] - ref[i]) <= 1e-5 * (1 + Math.abs(ref[i])), `logit ${i}`);
+  const rel = await fdCheck(v, x, B, 'train', 3);
+  console.log(`norms: worst directional rel ${rel.toExponential(2)}`);
+  assert.ok(rel <= 1e-2, `rel ${rel}`);
+  await Promise.all([v.dispose(), runner.dispose()]);
+});
