@@ -5,6 +5,7 @@
  * default, tfjs fallback), runs the trainer and exports EXPDIR/adapted.onnx with metadata saying
  * how it was adapted. SIGINT/SIGTERM write a checkpoint and return { interrupted: true }.
  */
+import { checkFrontEndFitsModel } from '../model/input-check.ts';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadModel, getMetadata, saveModel, type ModelProto } from '../model/onnx-io.ts';
@@ -76,6 +77,7 @@ export async function adapt(a: AdaptArgs): Promise<AdaptOutcome> {
   const seed = a.seed ?? 0;
   const proto = loadModel(a.modelPath);
   const fe = modelFrontEnd(proto, a.modelPath, a.frontEnd);
+  checkFrontEndFitsModel(proto, fe, a.modelPath);
   const labels = modelLabels(proto, a.modelPath, a.labels);
   const method = a.method;
   fs.mkdirSync(a.expDir, { recursive: true });

@@ -4,6 +4,7 @@
  * written to OUT/<set>.json|.md + SVG plots. With an OOD set: AUROC of each set (positives)
  * against the OOD set (negatives) for the px, py and pxgrad scores.
  */
+import { checkFrontEndFitsModel } from '../model/input-check.ts';
 import * as path from 'node:path';
 import { getMetadata, loadModel, type ModelProto } from '../model/onnx-io.ts';
 import { FRONTEND_KEY, LABELS_KEY, parseFrontEnd, type FrontEnd } from '../model/frontend.ts';
@@ -41,7 +42,9 @@ export function modelFrontEnd(model: ModelProto, source: string): { fe: FrontEnd
   } catch (e) {
     throw new MismatchError(`${source}: metadata ${LABELS_KEY} is not valid JSON (${(e as Error).message})`);
   }
-  return { fe: parseFrontEnd(md[FRONTEND_KEY], source), labels };
+  const fe = parseFrontEnd(md[FRONTEND_KEY], source);
+  checkFrontEndFitsModel(model, fe, source);
+  return { fe, labels };
 }
 
 type Scores = Partial<Record<OodScoreName, Float64Array>>;

@@ -1,0 +1,55 @@
+/**
+ * Model vs front end, checked before any compute: the front end's feature options must give its
+ * featDim, and the example shape it produces (layout, featDim, numFrames) must fit the model's
+ * graph input (fixed axes equal, same rank; symbolic or unknown axes are free).
+ */
+import type { ModelProto } from './onnx-io.ts';
+import { toNum } from './onnx-io.ts';
+import type { FrontEnd } from './frontend.ts';
+import { featureDim } from '../features/extract.ts';
+import { MismatchError } from '../util/errors.ts';
+
+/** Example shape without the batch axis; null = any length. */
+export function frontEndExampleShape(fe: FrontEnd): (number | null)[] {
+  const T = fe.numFrames ?? null;
+  const F = fe.featDim;
+  switch (fe.layout) {
+    case 'B1TF':
+      return [1, T, F];
+    case 'BFT':
+      return [F, T];
+    case 'BTF':
+      return [T, F];
+    default:
+      throw new MismatchError(`front end: unknown layout '${String(fe.layout)}'`);
+  }
+}
+
+/** The first graph input that is not an initializer: its name and dims (null = symbolic/unknown); null when the graph declares no shape. */
+export function graphInputShape(model: ModelProto): { name: string; dims: (number | null)[] } | null {
+  const g = model.graph;
+  const inits = new Set((g?.initializer ?? []).map((t) => t.name ?? ''));
+  const input = (g?.input ?? []).find((i) => !inits.has(i.name ?? ''));
+  const shape = input?.type?.tensorType?.shape;
+  if (!input || !shape) return null;
+  const dims = (shape.dim ?? []).map((d) => (d.dimValue !== undefined && d.dimValue !== null && toNum(d.dimValue) > 0 ? toNum(d.dimValue) : null));
+  return { name: input.name ?? '', dims };
+}
+
+const fmt = (s: (number | null)[]) => `[${s.map((d) => (d === null ? '?' : String(d))).join(', ')}]`;
+
+export function checkFrontEndFitsModel(model: ModelProto, fe: FrontEnd, source: string): void {
+  const dim = featureDim(fe.featureType, { ...fe.options });
+  if (dim !== fe.featDim) {
+    throw new MismatchError(`${source}: front end says featDim ${fe.featDim}, but its ${fe.featureType} options give ${dim}-dim features`);
+  }
+  const gi = graphInputShape(model);
+  if (!gi) return;
+  const want = [null, ...frontEndExampleShape(fe)];
+  const what = `the front end (layout ${fe.layout}, featDim ${fe.featDim}, numFrames ${fe.numFrames ?? 'any'}) gives ${fmt(want)}`;
+  if (gi.dims.length !== want.length) throw new MismatchError(`${source}: model input '${gi.name}' has shape ${fmt(gi.dims)}, but ${what}`);
+  for (let i = 1; i < want.length; i++) {
+    const m = gi.dims[i];
+    if (m !== null && m !== want[i]) throw new MismatchError(`${source}: model input '${gi.name}' has shape ${fmt(gi.dims)}, but ${what}`);
+  }
+}
