@@ -9,6 +9,7 @@ import { frontEndInput, frontEndInputFromFeats } from '../features/frontend-appl
 import type { FrontEnd } from '../model/frontend.ts';
 import { hashString, Rng } from '../util/rng.ts';
 import { AudioError } from '../util/errors.ts';
+import { warn } from '../util/log.ts';
 import { FBANK_DEFAULTS, frameGeometry, MFCC_DEFAULTS, resolveOptions } from '../features/options.ts';
 import { waveCopies, type WaveAugmentOptions } from '../train/wave-augment.ts';
 
@@ -38,6 +39,7 @@ export function computeExample(job: ExampleJob, ctx: JobContext): ExampleOut {
   }
   const minSamples = minSamplesOf(fe);
   const loaded = loadUtterance(job.entry, job.utt, { sampleRate: fe.sampleRate, minSamples: job.segment ? undefined : minSamples });
+  for (const n of loaded.notes) warn(n);
   const s = job.segment ? sliceSeconds(loaded.samples, loaded.sampleRate, job.segment.start, job.segment.end) : loaded.samples;
   if (s.length < minSamples) throw new AudioError(job.entry, `segment is shorter than one frame: ${s.length} samples < ${minSamples}`, job.utt);
   const mi = frontEndInput(fe, s);
