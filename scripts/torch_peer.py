@@ -180,7 +180,12 @@ def task_sgld(args):
         p.requires_grad_(False)
     step_ms = median_ms(lambda: sgld_step(xs), args.reps)
 
+    src_y = torch.randint(0, run_graph(g, params, data[:2], args.logits).shape[1], (args.batch,))
+
     def jem_update():
+        # The same update as jemda's: K SGLD steps (eval-mode BatchNorm), then one Adam step on
+        # CE(source batch) + mean E(target batch) - mean E(samples), each term its own train-mode
+        # forward pass (batch statistics), as jemda's trainer does.
         for p in trainable:
             p.requires_grad_(False)
         x = xs
@@ -188,7 +193,10 @@ def task_sgld(args):
             x = sgld_step(x)
         for p in trainable:
             p.requires_grad_(True)
-        loss = energy(g, params, data, args.logits).mean() - energy(g, params, x, args.logits).mean()
+        ce = F.cross_entropy(run_graph(g, params, data, args.logits, training=True), src_y)
+        e_data = -torch.logsumexp(run_graph(g, params, data, args.logits, training=True), dim=1).mean()
+        e_samp = -torch.logsumexp(run_graph(g, params, x, args.logits, training=True), dim=1).mean()
+        loss = ce + e_data - e_samp
         opt.zero_grad()
         loss.backward()
         opt.step()
