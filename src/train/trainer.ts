@@ -1,22 +1,23 @@
 /**
- * The training loop: any ONNX classifier, trained through the tfjs importer with AdamW, LR warmup +
+ * The training loop: any ONNX classifier, trained with AdamW, LR warmup +
  * decay, feature-level augmentation on the fly (wave-level copies are precomputed by the data
  * loader), dev evaluation through onnxruntime every `evalEvery` steps, early stopping on dev
  * accuracy, checkpoints every `checkpointEvery` steps, SIGINT/SIGTERM → checkpoint and clean exit,
  * resume from the newest checkpoint. The final model is the better on dev of (a) the best-dev
  * weights and (b) the average of the last K checkpoints; it is written to EXPDIR/model.onnx.
+ * Gradients come from an engine (engine.ts): onnxruntime's VJP graph ('ort', the CPU default) or
+ * the tfjs importer ('tfjs', default when the tfjs backend is tfjs-node/tfjs-node-gpu).
  *
  * EXPDIR layout: model.onnx, metrics.jsonl, train-curves.svg, train-config.json, best/ (best-dev
  * weights in checkpoint format), checkpoints/step-N/.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { importModel } from '../model/importer.ts';
 import { exportModel } from '../model/exporter.ts';
 import { saveModel, type ModelProto } from '../model/onnx-io.ts';
 import { Rng } from '../util/rng.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
-import { ConfigError, DivergenceError, MismatchError } from '../util/errors.ts';
+import { ConfigError, DivergenceError, MismatchError, OnnxError } from '../util/errors.ts';
 import { log } from '../util/log.ts';
 import { progress } from '../util/progress.ts';
 import type { InputLayout } from '../model/frontend.ts';
@@ -28,7 +29,8 @@ import { checkpointDir, listCheckpoints, loadCheckpoint, pruneCheckpoints, saveC
 import { devMetrics } from './dev-eval.ts';
 import type { ExampleSet } from '../eval/ort-logits.ts';
 import { checkSchedule, lrAt, type DecayKind } from './schedule.ts';
-import { trainStep, variableNames } from './step.ts';
+import { createEngine, currentTfjsBackend, resolveEngine, type EngineChoice, type EngineName, type TrainEngine } from './engine.ts';
+
 
 export interface TrainSet {
   /** Per utterance: its copies (index 0 = original, then wave-augmented copies), each one example. */
@@ -62,7 +64,10 @@ export interface TrainConfig {
   /** Log a metrics.jsonl line every this many steps. */
   logEvery: number;
   seed: number;
+  /** onnxruntime threads (training with the ort engine, dev evaluation). */
   threads?: number;
+  /** Gradient engine: 'auto' = tfjs when the tfjs backend is libtensorflow, else ort. */
+  engine?: EngineChoice;
 }
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
@@ -84,6 +89,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   averageLast: 5,
   logEvery: 10,
   seed: 0,
+  engine: 'auto',
 };
 
 export interface TrainOptions {
@@ -110,6 +116,7 @@ export interface TrainResult {
   chosen: 'best' | 'average';
   interrupted: boolean;
   modelPath: string;
+  engine: EngineName;
 }
 
 type Rec = Record<string, number | undefined>;
@@ -134,6 +141,20 @@ function readMetrics(file: string, upToStep: number): Rec[] {
     .filter((r) => (r.step ?? 0) <= upToStep);
 }
 
+/** The gradient engine, with one log line saying which and why; 'auto' falls back to tfjs for graphs the VJP builder cannot differentiate. */
+async function openEngine(model: ModelProto, choice: EngineChoice, exampleShape: number[], threads?: number): Promise<TrainEngine> {
+  const { engine, reason } = resolveEngine(choice, currentTfjsBackend());
+  try {
+    const e = await createEngine(engine, model, exampleShape, threads);
+    log(`train: gradient engine ${engine === 'ort' ? 'onnxruntime (VJP graph)' : `tfjs (${currentTfjsBackend() || 'default backend'})`} (${reason})`);
+    return e;
+  } catch (err) {
+    if (choice !== 'auto' || engine !== 'ort' || !(err instanceof OnnxError)) throw err;
+    log(`train: gradient engine tfjs (auto: onnxruntime VJP graph not available: ${(err as Error).message})`);
+    return createEngine('tfjs', model, exampleShape, threads);
+  }
+}
+
 export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   const cfg = opts.config;
   const { train, dev, expDir } = opts;
@@ -156,10 +177,9 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   fs.mkdirSync(expDir, { recursive: true });
   writeJsonAtomic(path.join(expDir, 'train-config.json'), { ...cfg, stepsPerEpoch, totalSteps, numTrain: n, numDev: dev.labels.length });
 
-  const model = importModel(opts.model, { trainable: 'all' });
-  const names = variableNames(model);
-  const trainable = new Set(model.trainableVariables().map((v) => names.get(v.name) ?? v.name));
-  const shapes = new Map([...model.variables].map(([k, v]) => [k, v.shape]));
+  const model = await openEngine(opts.model, cfg.engine ?? 'auto', train.exampleShape, cfg.threads);
+  const trainable = new Set(model.trainable);
+  const shapes = model.shapes;
   const optimizer = new AdamW({ beta1: cfg.beta1, beta2: cfg.beta2, weightDecay: cfg.weightDecay }, (name) => (shapes.get(name)?.length ?? 0) >= 2);
   const orderRng = new Rng(cfg.seed);
   const augRng = new Rng(cfg.seed ^ 0x5bd1e995);
@@ -262,7 +282,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
           y[i] = train.labels[u];
         }
         const lr = lrAt(step, schedule);
-        const r = trainStep(model, names, x, [bs, ...train.exampleShape], y, cfg.labelSmoothing);
+        const r = await model.step(x, bs, y, cfg.labelSmoothing);
         if (!Number.isFinite(r.loss)) {
           badSteps++;
           if (badSteps > 3) throw new DivergenceError(`training loss is ${r.loss} for ${badSteps} steps in a row at step ${step} (lr ${lr}); lower --lr`);
@@ -317,9 +337,9 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   writeMetrics();
 
   if (interrupted) {
-    model.dispose();
+    await model.dispose();
     log(`train: interrupted at step ${step}; continue with --resume`);
-    return { steps: step, bestDevAcc, bestStep, finalDevAcc: NaN, finalDevNll: NaN, chosen: 'best', interrupted, modelPath: '' };
+    return { steps: step, bestDevAcc, bestStep, finalDevAcc: NaN, finalDevNll: NaN, chosen: 'best', interrupted, modelPath: '', engine: model.name };
   }
 
   // final model: best-dev weights vs the average of the last K checkpoints, chosen on dev
@@ -342,7 +362,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   const out = exportModel(opts.model, final, { 'jemda.train': JSON.stringify(summary), ...(opts.extraMetadata ?? {}) });
   const modelPath = path.join(expDir, 'model.onnx');
   saveModel(modelPath, out);
-  model.dispose();
+  await model.dispose();
   log(`train: wrote ${modelPath} (${chosen}; dev acc ${(100 * fm.acc).toFixed(2)}%, nll ${fm.nll.toFixed(4)})`);
-  return { steps: step, bestDevAcc, bestStep, finalDevAcc: fm.acc, finalDevNll: fm.nll, chosen, interrupted, modelPath };
+  return { steps: step, bestDevAcc, bestStep, finalDevAcc: fm.acc, finalDevNll: fm.nll, chosen, interrupted, modelPath, engine: model.name };
 }

@@ -1,6 +1,7 @@
 /**
  * `jemda train [--config FILE] TRAIN_DATA DEV_DATA EXPDIR [--model INIT.onnx | --arch kws-cnn ...]`:
- * train an ONNX classifier (ours or a user's) through the tfjs importer; writes EXPDIR/model.onnx.
+ * train an ONNX classifier (ours or a user's); gradients from onnxruntime's VJP graph (CPU default)
+ * or the tfjs importer (--engine tfjs, default with tfjs-node/tfjs-node-gpu); writes EXPDIR/model.onnx.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -13,6 +14,7 @@ import { DEFAULT_TRAIN_CONFIG, trainModel, type TrainConfig } from '../../train/
 import { loadDevSet, loadTrainSet } from '../../train/data.ts';
 import { DEFAULT_WAVE_AUGMENT } from '../../train/wave-augment.ts';
 import type { DecayKind } from '../../train/schedule.ts';
+import { ENGINE_CHOICES, type EngineChoice } from '../../train/engine.ts';
 import { ConfigError } from '../../util/errors.ts';
 import { log } from '../../util/log.ts';
 
@@ -44,6 +46,7 @@ interface Args extends ArchArgs {
   averageLast: number;
   threads?: number;
   backend?: string;
+  engine: string;
   resume: boolean;
   nj: number;
 }
@@ -89,7 +92,8 @@ export const command: CommandModule<object, Args> = {
         .option('checkpoint-every', { type: 'number', default: D.checkpointEvery, describe: 'steps (0 = at every dev evaluation)' })
         .option('keep-checkpoints', { type: 'number', default: D.keepCheckpoints })
         .option('average-last', { type: 'number', default: D.averageLast, describe: 'average the last K checkpoints as a final-model candidate (1 = off)' })
-        .option('threads', { type: 'number', describe: 'onnxruntime threads for dev evaluation' })
+        .option('threads', { type: 'number', describe: 'onnxruntime threads (training with --engine ort, dev evaluation)' })
+        .option('engine', { type: 'string', default: 'auto', choices: ENGINE_CHOICES, describe: 'gradient engine: ort (onnxruntime VJP graph), tfjs (importer); auto = tfjs on tfjs-node(-gpu), else ort' })
         .option('backend', { type: 'string', choices: BACKENDS, describe: 'tfjs backend (default: best available)' })
         .option('nj', { type: 'number', default: 1, describe: 'worker threads for feature computation and wave augmentation' })
         .option('resume', { type: 'boolean', default: false, describe: 'continue from the newest checkpoint in EXPDIR' }),
@@ -128,8 +132,9 @@ export const command: CommandModule<object, Args> = {
       averageLast: a.averageLast,
       seed: a.seed,
       threads: a.threads,
+      engine: a.engine as EngineChoice,
     };
-    log(`train: backend ${backend}, ${train.labels.length} train / ${dev.labels.length} dev utterances, ${labels.length} classes`);
+    log(`train: tfjs backend ${backend}, ${train.labels.length} train / ${dev.labels.length} dev utterances, ${labels.length} classes`);
     const r = await trainModel({ model, train, dev, expDir: a.expDir, config, resume: a.resume, extraMetadata: { 'jemda.train.data': JSON.stringify({ train: a.trainData, dev: a.devData, wave }) } });
     if (r.interrupted) process.exitCode = 130;
   },
