@@ -14,9 +14,15 @@ import { parseKaldiConfig } from './config-file.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-export async function loadCommands(): Promise<CommandModule[]> {
+/**
+ * Command modules, one file per command named like the command. When the first argument names a
+ * command, only that file is imported (start-up stays fast and one command's heavy dependencies,
+ * e.g. tfjs, are not loaded by the others); otherwise (help, typos) all of them are.
+ */
+export async function loadCommands(only?: string): Promise<CommandModule[]> {
   const dir = path.join(here, 'commands');
-  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')).sort();
+  let files = fs.readdirSync(dir).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')).sort();
+  if (only && files.includes(`${only}.ts`)) files = [`${only}.ts`];
   const mods: CommandModule[] = [];
   for (const f of files) {
     const mod = (await import(pathToFileURL(path.join(dir, f)).href)) as { command?: CommandModule };
@@ -42,7 +48,9 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
       if (err) throw err;
       throw new UsageError(msg);
     });
-  for (const c of await loadCommands()) app = app.command(c);
+  const first = argv.find((a) => !a.startsWith('-'));
+  const wantsHelp = argv.includes('--help') || argv.includes('-h');
+  for (const c of await loadCommands(wantsHelp && first === undefined ? undefined : first)) app = app.command(c);
   await app.parseAsync();
 }
 
