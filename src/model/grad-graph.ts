@@ -88,7 +88,13 @@ export async function probe(model: ModelProto, inputName: string, shapes: [numbe
   const m = withExtraOutputs(model, []);
   const have = new Set((m.graph!.output ?? []).map((o) => o.name));
   for (const n of names) if (!have.has(n)) m.graph!.output!.push(onnx.ValueInfoProto.create({ name: n }));
-  const s = await ort.InferenceSession.create(onnx.ModelProto.encode(m).finish(), { graphOptimizationLevel: 'disabled', intraOpNumThreads: 1, logSeverityLevel: 3 });
+  let s: ort.InferenceSession;
+  try {
+    s = await ort.InferenceSession.create(onnx.ModelProto.encode(m).finish(), { graphOptimizationLevel: 'disabled', intraOpNumThreads: 1, logSeverityLevel: 3 });
+  } catch (e) {
+    // e.g. an op onnxruntime does not know: a typed error, not a crash
+    throw new OnnxError(`onnxruntime could not load the model: ${(e as Error).message}`, undefined, { cause: e });
+  }
   const rng = new Rng(12345);
   const runs: Record<string, { dims: number[]; type: string }>[] = [];
   try {
