@@ -1,6 +1,6 @@
 /**
  * Model vs front end, checked before any compute: the front end's feature options must give its
- * featDim, and the example shape it produces (layout, featDim, numFrames) must fit the model's
+ * featDim, global CMVN statistics must have featDim entries, and the example shape it produces (layout, featDim, numFrames) must fit the model's
  * graph input (fixed axes equal, same rank; symbolic or unknown axes are free).
  */
 import type { ModelProto } from './onnx-io.ts';
@@ -42,6 +42,10 @@ export function checkFrontEndFitsModel(model: ModelProto, fe: FrontEnd, source: 
   const dim = featureDim(fe.featureType, { ...fe.options });
   if (dim !== fe.featDim) {
     throw new MismatchError(`${source}: front end says featDim ${fe.featDim}, but its ${fe.featureType} options give ${dim}-dim features`);
+  }
+  if (fe.cmvn === 'global') {
+    if (!fe.cmvnMean || fe.cmvnMean.length !== fe.featDim) throw new MismatchError(`${source}: global CMVN needs cmvnMean of length ${fe.featDim} (got ${fe.cmvnMean?.length ?? 'none'})`);
+    if (fe.cmvnNormVars && (!fe.cmvnStd || fe.cmvnStd.length !== fe.featDim)) throw new MismatchError(`${source}: global CMVN with variance needs cmvnStd of length ${fe.featDim} (got ${fe.cmvnStd?.length ?? 'none'})`);
   }
   const gi = graphInputShape(model);
   if (!gi) return;
