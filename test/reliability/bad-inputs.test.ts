@@ -95,7 +95,7 @@ function setup(): Record<string, string[]> {
   fs.writeFileSync(P('nan', 'utt2label'), 'u0000 low\nu0001 high\nu0002 buzz\n');
 
   // models that do not fit the data: feature dim, layout, frame count; an 8-kHz model (accepted: resampled)
-  for (const [name, patch] of [['fd', { featDim: 20 }], ['lay', { layout: 'BFT' }], ['nf', { numFrames: 30 }], ['sr', { sampleRate: 8000 }]] as const) {
+  for (const [name, patch] of [['fd', { featDim: 20 }], ['lay', { layout: 'BFT' }], ['nf', { numFrames: 30 }], ['sr', { sampleRate: 8000 }], ['cmvn', { cmvn: 'global', cmvnNormVars: false, cmvnMean: [0, 0, 0] }]] as const) {
     const m = loadModel(P('m.onnx'));
     setMetadata(m, { 'jemda.frontend': JSON.stringify({ ...JSON.parse(getMetadata(m)['jemda.frontend']), ...patch }) });
     saveModel(P(`mm-${name}.onnx`), m);
@@ -134,6 +134,7 @@ function setup(): Record<string, string[]> {
     adaptLay: ad(P('mm-lay.onnx'), P('good'), 'exp-adapt-lay'),
     adaptNf: ad(P('mm-nf.onnx'), P('good'), 'exp-adapt-nf'),
     evalSr: ev(P('mm-sr.onnx'), P('good'), 'res-sr'),
+    adaptCmvn: ad(P('mm-cmvn.onnx'), P('good'), 'exp-adapt-cmvn'),
     infoNot: ['model-info', P('notonnx.onnx')],
     infoTrunc: ['model-info', P('trunc.onnx')],
     infoUnsup: ['model-info', P('unsup.onnx')],
@@ -239,10 +240,11 @@ test('features with NaN/Inf: an error naming the utterance', () => {
   fails('adaptNan', /utterance u0001: features contain NaN or Inf/);
 });
 
-test('model vs data mismatch (feature dim, layout, frame count) is an error before any compute; another sample rate is resampled', () => {
+test('model vs data mismatch (feature dim, layout, frame count, CMVN) is an error before any compute; another sample rate is resampled', () => {
   for (const name of ['evalFd', 'trainFd']) fails(name, `${P('mm-fd.onnx')}: front end says featDim 20, but its fbank options give 40-dim features`);
   for (const name of ['evalLay', 'adaptLay']) fails(name, `${P('mm-lay.onnx')}: model input 'input' has shape [?, 48, 40], but the front end (layout BFT`);
   fails('adaptNf', `${P('mm-nf.onnx')}: model input 'input' has shape [?, 48, 40]`, 'numFrames 30');
+  fails('adaptCmvn', `${P('mm-cmvn.onnx')}: global CMVN needs cmvnMean of length 40 (got 3)`);
   // before compute: no feature progress, no results
   for (const name of ['evalFd', 'evalLay']) assert.doesNotMatch(R[name].err, /resampled|eval: .*: n=/, name);
   assert.ok(!fs.existsSync(P('exp-adapt-lay', 'adapted.onnx')));
@@ -258,7 +260,7 @@ test('ONNX files that are not ONNX, truncated, or use an unsupported op: typed e
   assert.equal(R.infoUnsup.code, 0, R.infoUnsup.err);
   assert.match(R.infoUnsup.out, /unsupported ops: FancyOp \(node #1 'fc1'\)/);
   fails('evalUnsup', /FancyOp/, /fc1/);
-  fails('adaptUnsup', /node #1 'fc1' \(FancyOp\): unsupported op 'FancyOp'/);
+  fails('adaptUnsup', /FancyOp/, /fc1/);
   for (const [n, r] of Object.entries(R)) assert.notEqual(r.code, 2, `${n}: internal error\n${r.err}`);
 });
 
