@@ -1,7 +1,8 @@
 /**
  * Model vs front end, checked before any compute: the front end's feature options must give its
- * featDim, global CMVN statistics must have featDim entries, and the example shape it produces (layout, featDim, numFrames) must fit the model's
- * graph input (fixed axes equal, same rank; symbolic or unknown axes are free).
+ * featDim, global CMVN statistics must have featDim entries, and the example shape it produces
+ * (layout, featDim, numFrames) must fit the model's graph input (fixed axes equal, same rank;
+ * symbolic or unknown axes are free).
  */
 import type { ModelProto } from './onnx-io.ts';
 import { toNum } from './onnx-io.ts';
