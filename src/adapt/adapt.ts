@@ -1,8 +1,9 @@
 /**
  * `adapt()`: the ONNX-level entry point used by `jemda adapt`. Reads the model and its front end
  * (metadata, or an override for "bring your own model"), turns the data dirs into model inputs,
- * imports the graph into tfjs for parameter updates, builds the SGLD backend (onnxruntime by
- * default, tfjs fallback), runs the trainer and exports EXPDIR/adapted.onnx with metadata saying
+ * picks the parameter-gradient engine (onnxruntime VJP graphs on CPU backends, the tfjs importer
+ * when tfjs-node(-gpu) is the backend or with engine 'tfjs'), builds the SGLD backend (onnxruntime
+ * by default, tfjs fallback), runs the trainer and exports EXPDIR/adapted.onnx with metadata saying
  * how it was adapted. SIGINT/SIGTERM write a checkpoint and return { interrupted: true }.
  */
 import { checkFrontEndFitsModel } from '../model/input-check.ts';
@@ -23,6 +24,19 @@ import { loadLabeled, loadUnlabeled } from './inputs.ts';
 import { runTrainer, type TrainerResult } from './trainer.ts';
 import type { LabeledSet } from './types.ts';
 import * as tf from '@tensorflow/tfjs';
+import { VjpOrt } from '../model/vjp-ort.ts';
+import { findLogits } from '../model/logits.ts';
+import type { ImportedModel } from '../model/types.ts';
+
+export const ENGINES = ['auto', 'ort', 'tfjs'] as const;
+export type Engine = (typeof ENGINES)[number];
+
+/** 'auto': tfjs when tfjs runs on libtensorflow (tfjs-node / tfjs-node-gpu), onnxruntime otherwise. */
+export function resolveEngine(e: Engine | undefined, tfjsBackend: string): { engine: 'ort' | 'tfjs'; reason: string } {
+  if (e === 'ort' || e === 'tfjs') return { engine: e, reason: 'given by --engine' };
+  if (tfjsBackend === 'tensorflow') return { engine: 'tfjs', reason: `tfjs backend '${tfjsBackend}' (libtensorflow)` };
+  return { engine: 'ort', reason: `tfjs backend '${tfjsBackend}' is a CPU backend` };
+}
 
 export const ADAPTATION_KEY = 'jemda.adaptation';
 
@@ -36,6 +50,8 @@ export interface AdaptArgs {
   resume?: boolean;
   seed?: number;
   samplerBackend?: 'ort' | 'tfjs';
+  /** Parameter-gradient engine (default 'auto'). */
+  engine?: Engine;
   /** Front end override (JSON file contents parsed), for models without `jemda.frontend`. */
   frontEnd?: FrontEnd;
   /** Label list override, for models without `jemda.labels`. */
@@ -107,9 +123,29 @@ export async function adapt(a: AdaptArgs): Promise<AdaptOutcome> {
   }
 
   const trainable: Trainable = cfg.trainable === 'auto' ? (method === 'tent' ? 'bn' : 'all') : cfg.trainable;
-  const model = importModel(proto, { trainable, logits: a.logits });
-  log(`logits: '${model.logitsName}' (${model.logitsReason})`);
-  const numClasses = tf.tidy(() => model.logits(tf.zeros([1, ...exampleShape!]), { training: false }).shape[1]);
+  const { engine, reason } = resolveEngine(a.engine, tf.getBackend());
+  log(`parameter engine: ${engine === 'ort' ? 'onnxruntime (VJP graph)' : `tfjs (${tf.getBackend()})`} — ${reason}`);
+  const samplerBackend = a.samplerBackend ?? 'ort';
+  let model: ImportedModel | null = null;
+  let ortEng: VjpOrt | null = null;
+  let logitsName: string;
+  let numClasses: number;
+  if (engine === 'tfjs' || samplerBackend === 'tfjs') {
+    const m = importModel(proto, { trainable, logits: a.logits });
+    model = m;
+    logitsName = m.logitsName;
+    log(`logits: '${m.logitsName}' (${m.logitsReason})`);
+    numClasses = tf.tidy(() => m.logits(tf.zeros([1, ...exampleShape!]), { training: false }).shape[1]);
+  } else {
+    const choice = findLogits(proto, a.logits);
+    logitsName = choice.name;
+    log(`logits: '${choice.name}' (${choice.reason})`);
+    numClasses = 0;
+  }
+  if (engine === 'ort') {
+    ortEng = await VjpOrt.create(proto, { logitsName, trainable, bnMode: cfg.bnMode, threads: a.threads, exampleShape });
+    numClasses = (await ortEng.graph()).numClasses;
+  }
   if (labels && labels.length !== numClasses) throw new MismatchError(`${a.modelPath}: ${labels.length} labels but the model has ${numClasses} logits`);
 
   let energyGrad: EnergyGrad | null = null;
@@ -117,11 +153,12 @@ export async function adapt(a: AdaptArgs): Promise<AdaptOutcome> {
   let shares = false;
   if (method === 'jem') {
     if ((a.samplerBackend ?? 'ort') === 'ort') {
-      energyGrad = await EnergyGradOrt.create(proto, { logitsName: model.logitsName, exampleShape, threads: a.threads });
-      if (cfg.pxyWeight > 0) energyGradClass = await EnergyGradOrt.create(proto, { logitsName: model.logitsName, exampleShape, threads: a.threads, classConditional: true });
+      energyGrad = await EnergyGradOrt.create(proto, { logitsName, exampleShape, threads: a.threads });
+      if (cfg.pxyWeight > 0) energyGradClass = await EnergyGradOrt.create(proto, { logitsName, exampleShape, threads: a.threads, classConditional: true });
     } else {
-      energyGrad = new TfjsEnergyGrad(model, exampleShape, false);
-      shares = true;
+      // The tfjs sampler shares the tfjs model; with the ort engine it is a separate copy told of every update.
+      energyGrad = new TfjsEnergyGrad(model as ImportedModel, exampleShape, engine === 'ort');
+      shares = engine === 'tfjs';
     }
   }
 
@@ -131,7 +168,9 @@ export async function adapt(a: AdaptArgs): Promise<AdaptOutcome> {
     source: a.sourceDir ?? null,
     target: a.targetDir,
     seed,
-    samplerBackend: a.samplerBackend ?? 'ort',
+    samplerBackend,
+    engine,
+    logits: logitsName,
     frontEnd: fe,
     config: cfg,
   });
@@ -149,7 +188,8 @@ export async function adapt(a: AdaptArgs): Promise<AdaptOutcome> {
   try {
     result = await runTrainer({
       method,
-      model,
+      model: engine === 'tfjs' ? model : null,
+      ort: ortEng,
       energyGrad,
       energyGradClass,
       samplerSharesModel: shares,
@@ -169,9 +209,10 @@ export async function adapt(a: AdaptArgs): Promise<AdaptOutcome> {
     process.off('SIGTERM', handlers.SIGTERM);
     await energyGrad?.dispose();
     await energyGradClass?.dispose();
+    await ortEng?.dispose();
   }
   if (result.interrupted) {
-    model.dispose();
+    model?.dispose();
     return { adaptedPath: null, result };
   }
   const adaptedPath = path.join(a.expDir, 'adapted.onnx');
@@ -185,7 +226,9 @@ export async function adapt(a: AdaptArgs): Promise<AdaptOutcome> {
       averagedOver: result.averagedOver,
       source: a.sourceDir ?? null,
       target: a.targetDir,
-      samplerBackend: a.samplerBackend ?? 'ort',
+      samplerBackend,
+      engine,
+      logits: logitsName,
       config: cfg,
     }),
     [FRONTEND_KEY]: JSON.stringify(fe),
@@ -193,7 +236,7 @@ export async function adapt(a: AdaptArgs): Promise<AdaptOutcome> {
   };
   const out = exportModel(proto, result.weights, meta);
   saveModel(adaptedPath, out);
-  model.dispose();
+  model?.dispose();
   log(`wrote ${adaptedPath} (${method}, ${result.steps} steps)`);
   return { adaptedPath, result };
 }

@@ -24,13 +24,24 @@ import { crossEntropy, ebmWeightAt, jemLoss, predictionEntropy } from '../jem/ob
 import { energyTf } from '../jem/energy.ts';
 import { sgldOptionsFromConfig, type AdaptConfig, type Method } from './config.ts';
 import { Adam } from './optimizer.ts';
+import { AdamF32 } from './optimizer-f32.ts';
+import { updateRunningStats, type VjpOrt } from '../model/vjp-ort.ts';
+import { crossEntropyGrad, entropyGrad, jemLossOrt, softmaxRows, type GradResult } from '../jem/objective-ort.ts';
+import { AdabnPool } from './adabn-pool.ts';
 import { averageWeights, checkpointDir, listCheckpoints, loadCheckpoint, pruneCheckpoints, saveCheckpoint, writeArrays, type TrainState } from './checkpoint.ts';
 import { batchIndices, gatherRows, generationSeed } from './data-order.ts';
 import type { LabeledSet, UnlabeledSet } from './types.ts';
 
 export interface TrainerOptions {
   method: Method;
-  model: ImportedModel;
+  /** The tfjs model (engine 'tfjs'); null when `ort` does the parameter updates. */
+  model: ImportedModel | null;
+  /**
+   * The onnxruntime parameter-gradient engine: when given, every method computes its gradients
+   * (and forward passes) here and `model` is not used. Its weights are the trainer's Float32Arrays,
+   * updated in place by Adam and shared with an onnxruntime `energyGrad` (setWeights wraps, no copy).
+   */
+  ort?: VjpOrt | null;
   /** SGLD backend (jem only). */
   energyGrad: EnergyGrad | null;
   /** Class-conditional backend for the p(x|y) term when energyGrad cannot take classes (ort graphs). */
@@ -74,7 +85,10 @@ export function totalSteps(method: Method, cfg: AdaptConfig, nTarget: number): n
 
 export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
   const cfg = o.config;
-  const { model, method } = o;
+  const { method } = o;
+  const ortEng = o.ort ?? null;
+  const model = o.model as ImportedModel; // used only when ortEng is null
+  if (!ortEng && !o.model) throw new ConfigError('runTrainer: give a tfjs model or an onnxruntime engine');
   const dim = o.exampleShape.reduce((a, b) => a * b, 1);
   if (o.target.x.length !== o.target.n * dim) throw new ConfigError(`target data: ${o.target.x.length} values are not ${o.target.n} × ${dim}`);
   if (method === 'supervised' && !o.oracleTarget) throw new ConfigError('method supervised needs labeled target data');
@@ -82,23 +96,46 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
   const needsSource = method === 'jem' && cfg.xentWeight > 0;
   if (needsSource && !o.source) throw new ConfigError('method jem with --xent-weight > 0 needs labeled source data (--source)');
 
-  // Trainable variables by initializer name.
-  const nameOf = new Map<string, string>();
-  for (const [k, v] of model.variables) nameOf.set(v.name, k);
+  // Trainable parameters by initializer name: tfjs variables, or (ort) views of the engine's weights.
   const trainVars = new Map<string, tf.Variable>();
-  for (const v of model.trainableVariables()) trainVars.set(nameOf.get(v.name) ?? v.name, v);
-  const shapes = new Map<string, number[]>([...trainVars].map(([k, v]) => [k, v.shape]));
+  let shapes = new Map<string, number[]>();
+  // ort: the one set of weight arrays (engine inputs, sampler inputs, Adam updates in place).
+  const cur = new Map<string, Float32Array>();
+  const trainW = new Map<string, Float32Array>();
+  if (ortEng) {
+    for (const [k, a] of ortEng.getWeights()) cur.set(k, Float32Array.from(a));
+    ortEng.setWeights(cur);
+    for (const k of await ortEng.trainableNames()) trainW.set(k, cur.get(k) as Float32Array);
+  } else {
+    const nameOf = new Map<string, string>();
+    for (const [k, v] of model.variables) nameOf.set(v.name, k);
+    for (const v of model.trainableVariables()) trainVars.set(nameOf.get(v.name) ?? v.name, v);
+    shapes = new Map<string, number[]>([...trainVars].map(([k, v]) => [k, v.shape]));
+  }
   const gradMethod = method === 'jem' || method === 'tent' || method === 'pseudo-label' || method === 'supervised';
-  if (gradMethod && trainVars.size === 0) throw new ConfigError(`method ${method}: the model has no trainable parameters`);
+  if (gradMethod && trainVars.size + trainW.size === 0) throw new ConfigError(`method ${method}: the model has no trainable parameters`);
 
-  const adam = new Adam({ lr: cfg.lr, beta1: cfg.beta1, beta2: cfg.beta2, eps: 1e-8, weightDecay: cfg.weightDecay, clipNorm: cfg.gradClip });
+  const adamOpts = { lr: cfg.lr, beta1: cfg.beta1, beta2: cfg.beta2, eps: 1e-8, weightDecay: cfg.weightDecay, clipNorm: cfg.gradClip };
+  const adam = new Adam(adamOpts);
+  const adamF = new AdamF32(adamOpts);
+  const getWeights = (): Map<string, Float32Array> => (ortEng ? new Map([...cur].map(([k, a]) => [k, Float32Array.from(a)])) : model.getWeights());
+  const setWeights = (w: Map<string, Float32Array>): void => {
+    if (!ortEng) return model.setWeights(w);
+    for (const [k, a] of w) cur.get(k)?.set(a);
+    ortEng.setWeights(cur);
+  };
+  const pool = method === 'adabn' && ortEng ? new AdabnPool() : null;
   const training = cfg.bnMode === 'train';
   const total = totalSteps(method, cfg, o.target.n);
 
   // Pseudo-labels come from the SOURCE model (the weights before any update), so recomputing
   // them on resume gives the same set.
   let pseudo: LabeledSet | null = null;
-  if (method === 'pseudo-label') pseudo = pseudoLabels(model, o.target, o.exampleShape, cfg.pseudoThreshold, cfg.batchSize);
+  if (method === 'pseudo-label') {
+    pseudo = ortEng
+      ? await pseudoLabelsOrt(ortEng, o.target, dim, o.numClasses, cfg.pseudoThreshold, cfg.batchSize)
+      : pseudoLabels(model, o.target, o.exampleShape, cfg.pseudoThreshold, cfg.batchSize);
+  }
 
   let buffer: ReplayBuffer | null = null;
   const sgldOpts: SgldOptions | null = method === 'jem' ? sgldOptions(sgldOptionsFromConfig(cfg)) : null;
@@ -118,9 +155,10 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
   const existing = listCheckpoints(o.expDir);
   const restore = (dir: string): void => {
     const ck = loadCheckpoint(dir);
-    model.setWeights(ck.weights);
-    if (ck.optimizer) adam.setState(ck.optimizer, shapes);
-    else adam.setState({ t: 0, m: new Map(), v: new Map() }, shapes);
+    setWeights(ck.weights);
+    const opt = ck.optimizer ?? { t: 0, m: new Map(), v: new Map() };
+    if (ortEng) adamF.setState(opt);
+    else adam.setState(opt, shapes);
     if (ck.buffer) buffer = ck.buffer;
     samplerRng = new Rng(0);
     samplerRng.setState(ck.state.samplerRng);
@@ -145,7 +183,7 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
 
   function syncSampler(): void {
     if (!o.energyGrad || o.samplerSharesModel) return;
-    const w = model.getWeights();
+    const w = ortEng ? cur : model.getWeights();
     o.energyGrad.setWeights(w);
     o.energyGradClass?.setWeights(w);
   }
@@ -153,7 +191,8 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
   function save(): void {
     state.samplerRng = samplerRng.getState();
     state.failures = failures;
-    saveCheckpoint(o.expDir, { state: { ...state }, weights: model.getWeights(), optimizer: gradMethod ? adam.getState() : null, buffer });
+    const optimizer = gradMethod ? (ortEng ? adamF.getState() : adam.getState()) : null;
+    saveCheckpoint(o.expDir, { state: { ...state }, weights: ortEng ? cur : model.getWeights(), optimizer, buffer });
     pruneCheckpoints(o.expDir, Math.max(cfg.keepCheckpoints, cfg.averageLast, 1));
   }
 
@@ -172,8 +211,8 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
       const seed = generationSeed(o.seed, state.generation);
       let out: StepOutcome;
       if (method === 'jem') out = await jemStep(state.step, seed);
-      else if (method === 'adabn') out = adabnStep(state.step);
-      else out = gradStep(state.step, seed);
+      else if (method === 'adabn') out = ortEng ? await adabnStepOrt(state.step) : adabnStep(state.step);
+      else out = ortEng ? await gradStepOrt(state.step, seed) : gradStep(state.step, seed);
       if (!out.ok) {
         failures++;
         const ckSteps = listCheckpoints(o.expDir);
@@ -206,7 +245,7 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
   } finally {
     bar.stop();
   }
-  let weights = model.getWeights();
+  let weights = getWeights();
   const averagedOver: number[] = [];
   if (!interrupted && cfg.averageLast > 1 && total > 0) {
     const steps = listCheckpoints(o.expDir).filter((s) => s > 0).slice(-cfg.averageLast);
@@ -258,7 +297,9 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
     const B = cfg.batchSize;
     const xt = gatherRows(o.target.x, dim, batchIndices(o.target.n, B, step, seed, 'target'));
     if (cfg.dataNoise > 0) for (let i = 0; i < xt.length; i++) xt[i] += cfg.dataNoise * samplerRng.normal();
-    const dataEnergy = tf.tidy(() => energyTf(model.logits(tensor(xt, B), { training: false })).mean().dataSync()[0]);
+    const dataEnergy = ortEng
+      ? meanEnergy(await ortEng.forward(xt, B, { bnMode: 'eval' }), B, o.numClasses)
+      : tf.tidy(() => energyTf(model.logits(tensor(xt, B), { training: false })).mean().dataSync()[0]);
     const mix = cfg.bufferMixSteps > 0 ? cfg.bufferMix * Math.max(0, 1 - step / cfg.bufferMixSteps) : cfg.bufferMix;
     const draw = buf.draw(cfg.sgldBatchSize, { real: xt, mix });
     const sg = await sgldSample(eg, draw.x, cfg.sgldBatchSize, sgldOpts as SgldOptions, samplerRng, { chainSteps: draw.chainSteps, dataEnergy });
@@ -278,7 +319,19 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
       pxySteps = s2.steps;
     }
     const ebmW = ebmWeightAt(step, { weight: cfg.ebmWeight, warmup: cfg.ebmWarmup, decay: cfg.ebmDecay });
-    const r = applyGrads(() => {
+    const jw = { xent: cfg.xentWeight, ebm: ebmW, l2: cfg.l2Weight, pxy: cfg.pxyWeight };
+    const r = ortEng
+      ? applyGradsOrt(
+          await jemLossOrt(
+            ortEng,
+            o.numClasses,
+            dim,
+            { source: src ?? undefined, target: xt, samples: sg.x, pxy: pxy ? { x: pxy.x, y: pxy.y, samples: pxy.samples, sampleY: pxy.y } : undefined },
+            jw,
+            training,
+          ),
+        )
+      : applyGrads(() => {
       const p = jemLoss(
         (x, opts) => model.logits(x, opts),
         {
@@ -334,6 +387,62 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
     return verdict({ loss: r.loss, ...r.parts, gradNorm: r.gradNorm }, []);
   }
 
+  // ---- onnxruntime engine ----------------------------------------------------------------------
+
+  function applyGradsOrt(r: GradResult): { loss: number; parts: Record<string, number>; gradNorm: number } {
+    const eng = ortEng as VjpOrt;
+    let gradNorm = NaN;
+    if (Number.isFinite(r.loss) && Math.abs(r.loss) <= cfg.maxAbsLoss && Object.values(r.parts).every(Number.isFinite)) {
+      gradNorm = adamF.step(trainW, new Map([...r.grads].filter(([k]) => trainW.has(k))), cfg.lr);
+    }
+    // As in the tfjs engine, the running statistics follow the (pre-update) target batch.
+    if (training && r.bnStats) updateRunningStats(cur, r.bnStats);
+    eng.setWeights(cur);
+    return { loss: r.loss, parts: r.parts, gradNorm };
+  }
+
+  async function gradStepOrt(step: number, seed: number): Promise<StepOutcome> {
+    const eng = ortEng as VjpOrt;
+    const B = cfg.batchSize;
+    const K = o.numClasses;
+    const bnMode = training ? 'train' : 'eval';
+    let r: GradResult;
+    if (method === 'tent') {
+      const xt = gatherRows(o.target.x, dim, batchIndices(o.target.n, B, step, seed, 'target'));
+      const g = await eng.lossAndGrad(xt, B, (logits) => entropyGrad(logits, B, K), { bnMode });
+      r = { loss: g.loss, parts: { entropy: g.loss }, grads: g.grads, bnStats: g.bnStats };
+    } else {
+      const set = method === 'supervised' ? (o.oracleTarget as LabeledSet) : (pseudo as LabeledSet);
+      if (set.n === 0) return { ok: true, metrics: { loss: 0, gradNorm: 0 } };
+      const idx = batchIndices(set.n, B, step, seed, method);
+      const x = gatherRows(set.x, dim, idx);
+      const y = Int32Array.from(idx, (i) => set.y[i]);
+      const g = await eng.lossAndGrad(x, B, (logits) => crossEntropyGrad(logits, y, K), { bnMode });
+      r = { loss: g.loss, parts: { xent: g.loss }, grads: g.grads, bnStats: g.bnStats };
+    }
+    const a = applyGradsOrt(r);
+    return verdict({ loss: a.loss, ...a.parts, gradNorm: a.gradNorm }, []);
+  }
+
+  async function adabnStepOrt(step: number): Promise<StepOutcome> {
+    const eng = ortEng as VjpOrt;
+    const p = pool as AdabnPool;
+    const B = cfg.batchSize;
+    const perPass = Math.max(1, Math.ceil(o.target.n / B));
+    // Batches of the first pass, in order; later passes add nothing (the batch statistics depend
+    // only on the unchanged weights). After a resume the pool is rebuilt by replaying them.
+    const need = Math.min(perPass, step + 1);
+    while (p.positions < need) {
+      const pos = p.positions;
+      const idx = Array.from({ length: Math.min(B, o.target.n - pos * B) }, (_, i) => pos * B + i);
+      const r = await eng.forwardWithStats(gatherRows(o.target.x, dim, idx), idx.length, { bnMode: 'train' });
+      p.add(r.bnStats, idx.length);
+    }
+    p.writeRunning(cur);
+    eng.setWeights(cur);
+    return { ok: true, metrics: { pooledBatches: p.positions } };
+  }
+
   function adabnStep(step: number): StepOutcome {
     const B = cfg.batchSize;
     const perPass = Math.max(1, Math.ceil(o.target.n / B));
@@ -354,6 +463,35 @@ function bufferInit(cfg: AdaptConfig, o: TrainerOptions, dim: number): InitDistr
   }
   const from = cfg.bufferInitFrom === 'source' && o.source ? o.source : o.target;
   return fitUniformInit(from.x, dim, cfg.bufferInitK);
+}
+
+/** Mean energy −logsumexp of logits [B, K]. */
+function meanEnergy(logits: Float32Array, B: number, K: number): number {
+  const { lse } = softmaxRows(logits, B, K);
+  let s = 0;
+  for (const v of lse) s -= v;
+  return s / B;
+}
+
+/** pseudoLabels on the onnxruntime engine (eval-mode forward). */
+export async function pseudoLabelsOrt(eng: VjpOrt, target: UnlabeledSet, dim: number, K: number, threshold: number, batch: number): Promise<LabeledSet> {
+  const keep: number[] = [];
+  const labels: number[] = [];
+  for (let s = 0; s < target.n; s += batch) {
+    const n = Math.min(batch, target.n - s);
+    const { p } = softmaxRows(await eng.forward(target.x.subarray(s * dim, (s + n) * dim), n, { bnMode: 'eval' }), n, K);
+    for (let i = 0; i < n; i++) {
+      let best = 0;
+      for (let c = 1; c < K; c++) if (p[i * K + c] > p[i * K + best]) best = c;
+      if (p[i * K + best] >= threshold) {
+        keep.push(s + i);
+        labels.push(best);
+      }
+    }
+  }
+  if (keep.length === 0) warn(`pseudo-label: no target example reaches confidence ${threshold}; the model stays unchanged`);
+  else log(`pseudo-label: ${keep.length}/${target.n} target examples above confidence ${threshold}`);
+  return { x: gatherRows(target.x, dim, keep), n: keep.length, ids: keep.map((i) => target.ids[i]), y: Int32Array.from(labels) };
 }
 
 /** Confident argmax labels of the current (source) model on the target data. */

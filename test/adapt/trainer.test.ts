@@ -137,7 +137,7 @@ test('baselines: source-only copies, adabn moves BN stats only, tent moves BN af
     const d = tmp();
     dirs.push(d);
     const o = opts(m, d, cfg);
-    const before = o.model.getWeights();
+    const before = o.model!.getWeights();
     const r = await runTrainer(o);
     const changed = [...before].filter(([k, v]) => !same(new Map([[k, v]]), new Map([[k, r.weights.get(k)!]]))).map(([k]) => k);
     return { r, changed };

@@ -7,7 +7,7 @@
  */
 import * as fs from 'node:fs';
 import type { CommandModule, Options } from 'yargs';
-import { adapt } from '../../adapt/adapt.ts';
+import { adapt, ENGINES, type Engine } from '../../adapt/adapt.ts';
 import { configHelp, defaultAdaptConfig, kebab, METHODS, type AdaptConfig, type Method } from '../../adapt/config.ts';
 import { parseFrontEnd } from '../../model/frontend.ts';
 import { selectBackend, BACKENDS, type BackendName } from '../../model/backend.ts';
@@ -23,6 +23,7 @@ type Args = Record<string, unknown> & {
   resume: boolean;
   seed: number;
   'sampler-backend': 'ort' | 'tfjs';
+  engine: Engine;
   'frontend-config'?: string;
   labels?: string;
   logits?: string;
@@ -66,6 +67,7 @@ export const command: CommandModule<object, Args> = {
       .option('resume', { type: 'boolean', default: false, describe: 'continue from the latest checkpoint in EXPDIR' })
       .option('seed', { type: 'number', default: 0, describe: 'random seed' })
       .option('sampler-backend', { choices: ['ort', 'tfjs'], default: 'ort', describe: 'SGLD backend: onnxruntime gradient graph or tfjs' })
+      .option('engine', { choices: ENGINES as unknown as string[], default: 'auto', describe: 'parameter-gradient engine: onnxruntime VJP graphs (ort) or tfjs; auto = tfjs on tfjs-node(-gpu), ort otherwise' })
       .option('frontend-config', { type: 'string', describe: 'JSON front end for models without jemda.frontend metadata' })
       .option('labels', { type: 'string', describe: 'label list file (one per line) for models without jemda.labels metadata' })
       .option('logits', { type: 'string', describe: 'name of the logits tensor (default: auto-detected)' })
@@ -90,6 +92,7 @@ export const command: CommandModule<object, Args> = {
       resume: a.resume,
       seed: a.seed,
       samplerBackend: a['sampler-backend'],
+      engine: a.engine,
       frontEnd: a['frontend-config'] ? readFrontEndFile(a['frontend-config']) : undefined,
       labels: a.labels ? readLabelsFile(a.labels) : undefined,
       logits: a.logits,

@@ -1,0 +1,248 @@
+/**
+ * The onnxruntime parameter-gradient engine of the trainer: one JEM update (fixed SGLD samples),
+ * a tent step and a CE step give the same gradients/weights as the tfjs engine from the same
+ * state; and the trainer's guarantees hold on the ort engine (determinism, resume, divergence
+ * guard, baselines touching only what they may, exact pooled AdaBN statistics).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { buildModel, defaultFrontEnd } from '../../src/model/builders/index.ts';
+import { importModel } from '../../src/model/importer.ts';
+import { VjpOrt, updateRunningStats } from '../../src/model/vjp-ort.ts';
+import { EnergyGradOrt } from '../../src/model/energy-grad-ort.ts';
+import { jemLoss, crossEntropy, predictionEntropy } from '../../src/jem/objective.ts';
+import { jemLossOrt, entropyGrad, crossEntropyGrad } from '../../src/jem/objective-ort.ts';
+import { Adam } from '../../src/adapt/optimizer.ts';
+import { AdamF32 } from '../../src/adapt/optimizer-f32.ts';
+import { runTrainer, type TrainerOptions } from '../../src/adapt/trainer.ts';
+import { resolveConfig, type AdaptConfig, type Method } from '../../src/adapt/config.ts';
+import { DivergenceError } from '../../src/util/errors.ts';
+import { Rng } from '../../src/util/rng.ts';
+import { blobs, unlabeled } from './synthetic.ts';
+import type { Trainable } from '../../src/model/types.ts';
+
+const SHAPE = [20, 10];
+const DIM = 200;
+const fe = defaultFrontEnd('BTF', { featDim: 10, numFrames: 20 });
+const proto = buildModel('mlp', { hidden: [16] }, fe, ['a', 'b', 'c'], 3);
+const source = blobs(96, DIM, 3, 0, 1);
+const target = blobs(96, DIM, 3, 1.5, 2);
+
+function rand(n: number, seed: number): Float32Array {
+  return new Rng(seed).fillNormal(new Float32Array(n));
+}
+
+function relErr(a: Float32Array, b: Float32Array): number {
+  let d = 0;
+  let s = 0;
+  for (let i = 0; i < a.length; i++) {
+    d += (a[i] - b[i]) ** 2;
+    s += b[i] ** 2;
+  }
+  return Math.sqrt(d) / Math.max(Math.sqrt(s), 1e-12);
+}
+
+async function engines(trainable: Trainable) {
+  const model = importModel(proto, { trainable });
+  const ort = await VjpOrt.create(proto, { logitsName: model.logitsName, trainable, bnMode: 'train', threads: 1 });
+  const nameOf = new Map([...model.variables].map(([k, v]) => [v.name, k]));
+  const vars = new Map(model.trainableVariables().map((v) => [nameOf.get(v.name) as string, v]));
+  return { model, ort, vars };
+}
+
+function tfGrads(vars: Map<string, tf.Variable>, f: () => tf.Scalar): { loss: number; grads: Map<string, tf.Tensor> } {
+  const { value, grads } = tf.variableGrads(f, [...vars.values()]);
+  const named = new Map<string, tf.Tensor>();
+  for (const [k, v] of vars) named.set(k, grads[v.name]);
+  return { loss: value.dataSync()[0], grads: named };
+}
+
+test('one JEM update (fixed SGLD samples): ort engine = tfjs engine (grads, Adam weights, running stats) to 1e-4', async () => {
+  const { model, ort, vars } = await engines('all');
+  try {
+    const B = 16;
+    const xs = source.x.slice(0, B * DIM);
+    const ys = source.y.slice(0, B);
+    const xt = target.x.slice(0, B * DIM);
+    const smp = rand(B * DIM, 7);
+    const w = { xent: 1, ebm: 1, l2: 0.1, pxy: 0.5 };
+    const parts: Record<string, number> = {};
+    const t = tfGrads(vars, () => {
+      const p = jemLoss(
+        (x, o) => model.logits(x, o),
+        {
+          source: { x: tf.tensor(xs, [B, ...SHAPE]), y: tf.tensor1d(ys, 'int32') },
+          target: tf.tensor(xt, [B, ...SHAPE]),
+          samples: tf.tensor(smp, [B, ...SHAPE]),
+          pxy: { x: tf.tensor(xs, [B, ...SHAPE]), y: tf.tensor1d(ys, 'int32'), samples: tf.tensor(smp, [B, ...SHAPE]), sampleY: tf.tensor1d(ys, 'int32') },
+        },
+        w,
+        true,
+      );
+      for (const [k, v] of Object.entries(p)) if (k !== 'loss') parts[k] = v.dataSync()[0];
+      return p.loss;
+    });
+    const o = await jemLossOrt(ort, 3, DIM, { source: { x: xs, y: ys }, target: xt, samples: smp, pxy: { x: xs, y: ys, samples: smp, sampleY: ys } }, w, true);
+    assert.ok(Math.abs(o.loss - t.loss) <= 1e-4 * Math.max(1, Math.abs(t.loss)), `loss ${o.loss} vs ${t.loss}`);
+    for (const k of ['xent', 'ebm', 'l2', 'pxy', 'eData', 'eSamples']) assert.ok(Math.abs(o.parts[k] - parts[k]) <= 1e-4 * Math.max(1, Math.abs(parts[k])), `${k}: ${o.parts[k]} vs ${parts[k]}`);
+    assert.deepEqual([...o.grads.keys()].sort(), [...vars.keys()].sort());
+    // fc1.bias feeds a train-mode BatchNorm: its true gradient is 0 and both engines return rounding
+    // noise, so errors are relative to max(‖g_k‖, 1e-3·‖g‖) (‖g‖ over all parameters).
+    const norm = (a: Float32Array) => Math.sqrt(a.reduce((s, v) => s + v * v, 0));
+    const gAll = Math.sqrt([...t.grads.values()].reduce((s, g) => s + norm(g.dataSync() as Float32Array) ** 2, 0));
+    const noise = new Set<string>();
+    for (const [k, g] of t.grads) {
+      const ref = g.dataSync() as Float32Array;
+      const scale = Math.max(norm(ref), 1e-3 * gAll);
+      if (norm(ref) < 1e-3 * gAll) noise.add(k);
+      const err = relErr(o.grads.get(k)!, ref) * (norm(ref) / scale);
+      assert.ok(err < 1e-4, `grad ${k}: err ${err}`);
+    }
+    assert.deepEqual([...noise], ['fc1.bias']);
+    // One Adam update on each side; running statistics from the target pass.
+    const opts = { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-3, clipNorm: 5 };
+    new Adam(opts).step(vars, t.grads);
+    const cur = new Map([...ort.getWeights()].map(([k, a]) => [k, Float32Array.from(a)]));
+    const trainW = new Map([...vars.keys()].map((k) => [k, cur.get(k)!]));
+    new AdamF32(opts).step(trainW, o.grads);
+    updateRunningStats(cur, o.bnStats!);
+    const after = model.getWeights();
+    for (const [k, a] of after) {
+      // Adam turns a rounding-noise gradient into a ±lr step of arbitrary sign: bounded, not equal.
+      if (noise.has(k)) assert.ok(cur.get(k)!.every((v, i) => Math.abs(v - a[i]) <= 2.02 * opts.lr), `weight ${k}`);
+      else assert.ok(relErr(cur.get(k)!, a) < 1e-4, `weight ${k}: rel ${relErr(cur.get(k)!, a)}`);
+    }
+    for (const g of t.grads.values()) g.dispose();
+  } finally {
+    model.dispose();
+    await ort.dispose();
+  }
+});
+
+test('tent (BN affine) and cross-entropy gradients: ort = tfjs', async () => {
+  const { model, ort, vars } = await engines('bn');
+  try {
+    const B = 16;
+    const x = target.x.slice(0, B * DIM);
+    const y = target.y.slice(0, B);
+    assert.deepEqual([...vars.keys()].sort(), (await ort.trainableNames()).sort());
+    const t = tfGrads(vars, () => predictionEntropy(model.logits(tf.tensor(x, [B, ...SHAPE]), { training: true })));
+    const o = await ort.lossAndGrad(x, B, (l) => entropyGrad(l, B, 3), { bnMode: 'train' });
+    assert.ok(Math.abs(o.loss - t.loss) < 1e-5, `${o.loss} vs ${t.loss}`);
+    for (const [k, g] of t.grads) assert.ok(relErr(o.grads.get(k)!, g.dataSync() as Float32Array) < 1e-4, `tent grad ${k}`);
+    const c = tfGrads(vars, () => crossEntropy(model.logits(tf.tensor(x, [B, ...SHAPE]), { training: true }), tf.tensor1d(y, 'int32')));
+    const oc = await ort.lossAndGrad(x, B, (l) => crossEntropyGrad(l, y, 3), { bnMode: 'train' });
+    assert.ok(Math.abs(oc.loss - c.loss) < 1e-5);
+    for (const [k, g] of c.grads) assert.ok(relErr(oc.grads.get(k)!, g.dataSync() as Float32Array) < 1e-4, `ce grad ${k}`);
+  } finally {
+    model.dispose();
+    await ort.dispose();
+  }
+});
+
+async function opts(method: Method, expDir: string, cfg: Partial<AdaptConfig>, seed = 5): Promise<TrainerOptions> {
+  const trainable: Trainable = method === 'tent' ? 'bn' : 'all';
+  const ort = await VjpOrt.create(proto, { logitsName: 'logits', trainable, bnMode: 'train', threads: 1 });
+  const eg = method === 'jem' ? await EnergyGradOrt.create(proto, { logitsName: 'logits', threads: 1 }) : null;
+  return {
+    method,
+    model: null,
+    ort,
+    energyGrad: eg,
+    samplerSharesModel: false,
+    exampleShape: SHAPE,
+    numClasses: 3,
+    source,
+    target: unlabeled(target),
+    oracleTarget: method === 'supervised' ? target : undefined,
+    config: resolveConfig({ steps: 6, batchSize: 16, sgldBatchSize: 16, sgldSteps: 4, sgldStepSize: 0.1, bufferSize: 64, checkpointEvery: 2, lr: 1e-2, ...cfg }),
+    expDir,
+    seed,
+    resume: false,
+  };
+}
+
+const tmp = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'jemda-engine-ort-'));
+const same = (a: Map<string, Float32Array>, b: Map<string, Float32Array>): boolean => [...a].every(([k, v]) => b.has(k) && v.every((x, i) => x === b.get(k)![i]));
+
+test('ort engine: same seed → same weights; interrupted + resumed → same final weights', async () => {
+  const dirs = [tmp(), tmp(), tmp()];
+  try {
+    const r1 = await runTrainer(await opts('jem', dirs[0], {}));
+    const r2 = await runTrainer(await opts('jem', dirs[1], {}));
+    assert.ok(same(r1.weights, r2.weights));
+    const r3 = await runTrainer(await opts('jem', dirs[1], {}, 6));
+    assert.ok(!same(r1.weights, r3.weights), 'another seed gives the same weights');
+    const lines = fs.readFileSync(path.join(dirs[0], 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(lines.length, 6);
+    assert.ok(lines.every((l) => Number.isFinite(l.gradNorm) && Number.isFinite(l.eData) && l.sgldSteps === 4));
+    let n = 0;
+    const o1 = await opts('jem', dirs[2], {});
+    o1.shouldStop = () => ++n > 3;
+    const part = await runTrainer(o1);
+    assert.ok(part.interrupted && part.steps === 3);
+    const rest = await runTrainer({ ...(await opts('jem', dirs[2], {})), resume: true });
+    assert.equal(rest.steps, 6);
+    assert.ok(same(rest.weights, r1.weights), 'resumed run differs from the uninterrupted one');
+  } finally {
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  }
+});
+
+test('ort engine: divergence guard gives up with DivergenceError after K failures', async () => {
+  const d = tmp();
+  try {
+    await assert.rejects(runTrainer(await opts('jem', d, { sgldStepSize: 1e12, sgldNoise: 0, maxFailures: 2, maxAbsEnergy: 1e4 })), (e: unknown) => e instanceof DivergenceError);
+    const events = fs.readFileSync(path.join(d, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((l) => l.event === 'divergence');
+    assert.equal(events.length, 2);
+  } finally {
+    fs.rmSync(d, { recursive: true, force: true });
+  }
+});
+
+test('ort engine baselines: adabn sets exact pooled BN stats only, tent moves BN affine only, pseudo-label/supervised train', async () => {
+  const dirs: string[] = [];
+  const run = async (m: Method, cfg: Partial<AdaptConfig> = {}) => {
+    const d = tmp();
+    dirs.push(d);
+    const o = await opts(m, d, cfg);
+    const before = new Map([...o.ort!.getWeights()].map(([k, a]) => [k, Float32Array.from(a)]));
+    const r = await runTrainer(o);
+    const changed = [...before].filter(([k, v]) => !same(new Map([[k, v]]), new Map([[k, r.weights.get(k)!]]))).map(([k]) => k);
+    return { r, changed };
+  };
+  try {
+    assert.deepEqual((await run('source-only')).changed, []);
+    const ab = await run('adabn');
+    assert.deepEqual(ab.changed.sort(), ['bn1.running_mean', 'bn1.running_var']);
+    // The first BatchNorm sees the Gemm output: its pooled mean is the exact mean over the target set.
+    const w = ab.r.weights;
+    const W = w.get('fc1.weight')!;
+    const b = w.get('fc1.bias')!;
+    for (const c of [0, 5]) {
+      let s = 0;
+      for (let i = 0; i < target.n; i++) {
+        let h = b[c];
+        for (let j = 0; j < DIM; j++) h += W[c * DIM + j] * target.x[i * DIM + j];
+        s += h;
+      }
+      assert.ok(Math.abs(w.get('bn1.running_mean')![c] - s / target.n) < 1e-4 * Math.max(1, Math.abs(s / target.n)));
+    }
+    // Batch-size independent (exact mean; variance up to the unbiased-within-batch O(1/batch) term).
+    const ab2 = await run('adabn', { batchSize: 96 });
+    assert.ok(relErr(ab2.r.weights.get('bn1.running_mean')!, w.get('bn1.running_mean')!) < 1e-5);
+    assert.ok(relErr(ab2.r.weights.get('bn1.running_var')!, w.get('bn1.running_var')!) < 0.1);
+    const tent = await run('tent');
+    assert.deepEqual(tent.changed.sort(), ['bn1.bias', 'bn1.running_mean', 'bn1.running_var', 'bn1.weight']);
+    const pl = await run('pseudo-label', { pseudoThreshold: 0.0 });
+    assert.ok(pl.changed.includes('fc1.weight') && pl.r.pseudoLabelCount === 96);
+    const sup = await run('supervised');
+    assert.ok(sup.changed.includes('fc2.weight'));
+  } finally {
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  }
+});
