@@ -9,7 +9,7 @@ import { importModel } from '../../src/model/importer.ts';
 import { loadModel } from '../../src/model/onnx-io.ts';
 import { trainModel, DEFAULT_TRAIN_CONFIG, type TrainSet } from '../../src/train/trainer.ts';
 import { ortLogits, type ExampleSet } from '../../src/eval/ort-logits.ts';
-import { listCheckpoints } from '../../src/train/checkpoint.ts';
+import { listCheckpoints, loadCheckpoint } from '../../src/train/checkpoint.ts';
 import { Rng } from '../../src/util/rng.ts';
 import { createEngine, resolveEngine, smoothedCrossEntropy, type EngineName } from '../../src/train/engine.ts';
 import { AdamW } from '../../src/train/adamw.ts';
@@ -191,4 +191,26 @@ test('one AdamW step: ort and tfjs engines give the same loss, gradients, runnin
   assert.ok(zeroGrad.size < b.grads.size / 2);
   assert.deepEqual([...a.w.keys()].sort(), [...b.w.keys()].sort());
   for (const [k, w] of b.w) if (!zeroGrad.has(k)) assert.ok(rel(a.w.get(k)!, w) <= 1e-4, `weight ${k}: rel ${rel(a.w.get(k)!, w)}`);
+});
+
+test('checkpoints are interchangeable between engines: a tfjs run resumed with ort finishes, weight names equal', async () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'jemda-trainX-'));
+  try {
+    const tr = synth(48, 5);
+    const dv = synth(12, 6);
+    const train: TrainSet = { copies: tr.inputs.map((x) => [x]), labels: tr.labels, exampleShape: [T, F] };
+    const dev: ExampleSet = { inputs: dv.inputs, labels: dv.labels, exampleShape: [T, F] };
+    const config = { ...DEFAULT_TRAIN_CONFIG, epochs: 2, batchSize: 8, lr: 5e-3, warmupSteps: 2, evalEvery: 4, checkpointEvery: 4, patience: 0, averageLast: 1, logEvery: 2, threads: 1 };
+    const part = await trainModel({ model: tinyModel(), train, dev, expDir: tmp, config: { ...config, engine: 'tfjs' }, handleSignals: false, shouldStop: (s) => s === 5 });
+    assert.equal(part.steps, 5);
+    const ckA = loadCheckpoint(path.join(tmp, 'checkpoints', 'step-5'));
+    const rest = await trainModel({ model: tinyModel(), train, dev, expDir: tmp, config: { ...config, engine: 'ort' }, handleSignals: false, resume: true });
+    assert.equal(rest.engine, 'ort');
+    assert.equal(rest.steps, 12);
+    const ckB = loadCheckpoint(path.join(tmp, 'checkpoints', 'step-12'));
+    assert.deepEqual([...ckB.weights.keys()].sort(), [...ckA.weights.keys()].sort());
+    assert.deepEqual([...ckB.adam.m.keys()].sort(), [...ckA.adam.m.keys()].sort());
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
 });
