@@ -302,6 +302,7 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
       : tf.tidy(() => energyTf(model.logits(tensor(xt, B), { training: false })).mean().dataSync()[0]);
     const mix = cfg.bufferMixSteps > 0 ? cfg.bufferMix * Math.max(0, 1 - step / cfg.bufferMixSteps) : cfg.bufferMix;
     const draw = buf.draw(cfg.sgldBatchSize, { real: xt, mix });
+    const tSgld = performance.now();
     const sg = await sgldSample(eg, draw.x, cfg.sgldBatchSize, sgldOpts as SgldOptions, samplerRng, { chainSteps: draw.chainSteps, dataEnergy });
     buf.update(draw.slots, sg.x, sg.chainSteps);
     let src: { x: Float32Array; y: Int32Array } | null = null;
@@ -320,6 +321,8 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
     }
     const ebmW = ebmWeightAt(step, { weight: cfg.ebmWeight, warmup: cfg.ebmWarmup, decay: cfg.ebmDecay });
     const jw = { xent: cfg.xentWeight, ebm: ebmW, l2: cfg.l2Weight, pxy: cfg.pxyWeight };
+    const tUpdate = performance.now();
+    const sgldSeconds = (tUpdate - tSgld) / 1000;
     const r = ortEng
       ? applyGradsOrt(
           await jemLossOrt(
@@ -359,6 +362,8 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
       pxySgldSteps: pxySteps,
       reinitDrawn: draw.reinit.reduce((a, b) => a + b, 0),
       gradNorm: r.gradNorm,
+      sgldSeconds,
+      updateSeconds: (performance.now() - tUpdate) / 1000,
     };
     return verdict(metrics, [dataEnergy, sampleEnergy, r.parts.eData, r.parts.eSamples]);
   }

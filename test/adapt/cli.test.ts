@@ -40,6 +40,9 @@ test('adapt --method jem through the CLI writes adapted.onnx with adaptation met
   const meta = JSON.parse(getMetadata(m)['jemda.adaptation']);
   assert.equal(meta.method, 'jem');
   assert.equal(meta.steps, 12);
+  assert.equal(meta.engine, 'ort'); // auto on a CPU tfjs backend
+  assert.equal(meta.logits, 'logits');
+  assert.match(r.stderr, /parameter engine: onnxruntime/);
   assert.ok(getMetadata(m)['jemda.frontend']);
   const lines = fs.readFileSync(path.join(exp, 'metrics.jsonl'), 'utf8').trim().split('\n');
   assert.equal(lines.length, 12);
