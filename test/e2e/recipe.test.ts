@@ -136,6 +136,15 @@ test('recipe synth_kws: stages 0-5 on the tiny corpus, then a re-run that is a n
         else assert.ok(typeof r.auroc === 'number' && r.auroc >= 0 && r.auroc <= 1, `auroc ${r.auroc}`);
       }
     }
+    // the table is made of the per-model evaluations: <d>_test as evaluated, source_test the mean
+    // over the domain-adapted models (forgetting)
+    const acc = (m: string, d: string, set: string) =>
+      (JSON.parse(fs.readFileSync(path.join(exp, m, d, 'results', `${set}.json`), 'utf8')) as { accuracy: number }).accuracy;
+    for (const m of METHODS) {
+      for (const d of DOMAINS) assert.ok(Math.abs(res[m][`${d}_test`].accuracy! - acc(m, d, `${d}_test`)) < 1e-9, `${m}/${d}_test`);
+      const mean = DOMAINS.reduce((a, d) => a + acc(m, d, 'source_test'), 0) / DOMAINS.length;
+      assert.ok(Math.abs(res[m].source_test.accuracy! - mean) < 1e-9, `${m}/source_test is not the mean over domains`);
+    }
     // source-only is the unchanged source model: the same numbers as the stage-3 evaluation
     const s3 = JSON.parse(fs.readFileSync(path.join(exp, 'source', 'results', 'source_test.json'), 'utf8')) as { accuracy: number };
     assert.ok(Math.abs(res['source-only'].source_test.accuracy! - s3.accuracy) < 1e-9, 'source-only differs from the stage-3 evaluation');
