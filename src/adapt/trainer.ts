@@ -26,7 +26,7 @@ import { sgldOptionsFromConfig, type AdaptConfig, type Method } from './config.t
 import { Adam } from './optimizer.ts';
 import { AdamF32 } from './optimizer-f32.ts';
 import { updateRunningStats, type VjpOrt } from '../model/vjp-ort.ts';
-import { crossEntropyGrad, entropyGrad, jemLossOrt, softmaxRows, type GradResult } from '../jem/objective-ort.ts';
+import { crossEntropyTerm, entropyGrad, jemLossOrt, softmaxRows, type GradResult } from '../jem/objective-ort.ts';
 import { AdabnPool } from './adabn-pool.ts';
 import { averageWeights, checkpointDir, listCheckpoints, loadCheckpoint, pruneCheckpoints, saveCheckpoint, writeArrays, type TrainState } from './checkpoint.ts';
 import { batchIndices, gatherRows, generationSeed } from './data-order.ts';
@@ -422,7 +422,7 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
       const idx = batchIndices(set.n, B, step, seed, method);
       const x = gatherRows(set.x, dim, idx);
       const y = Int32Array.from(idx, (i) => set.y[i]);
-      const g = await eng.lossAndGrad(x, B, (logits) => crossEntropyGrad(logits, y, K), { bnMode });
+      const g = await crossEntropyTerm(eng, x, y, K, 1, { bnMode });
       r = { loss: g.loss, parts: { xent: g.loss }, grads: g.grads, bnStats: g.bnStats };
     }
     const a = applyGradsOrt(r);

@@ -7,7 +7,7 @@
  *
  *   E(x) = −logsumexp f(x):   ∂E/∂f = −softmax(f);   E(x, y) = −f(x)[y]:   ∂E/∂f = −onehot(y).
  */
-import type { BnBatchStats, CallOptions, VjpOrt } from '../model/vjp-ort.ts';
+import { softmaxHeadCE, type BnBatchStats, type CallOptions, type VjpOrt, type VjpResult } from '../model/vjp-ort.ts';
 import { MismatchError } from '../util/errors.ts';
 import type { JemWeights } from './objective.ts';
 
@@ -95,6 +95,21 @@ export function energyTermGrad(logits: Float32Array, B: number, K: number, a: nu
   return { meanE: s / B, meanE2: s2 / B, gLogits: g };
 }
 
+/**
+ * w · mean cross-entropy in ONE run (the 'softmax' head: ∂L/∂f = w·(softmax − onehot)/B inside the
+ * graph; the loss is computed here from the logits it returns).
+ */
+export async function crossEntropyTerm(engine: VjpOrt, x: Float32Array, y: Int32Array, K: number, w: number, opts: CallOptions): Promise<VjpResult & { loss: number }> {
+  const { coef, target } = softmaxHeadCE(y, K);
+  for (let i = 0; i < coef.length; i++) coef[i] *= w;
+  for (let i = 0; i < target.length; i++) target[i] *= w;
+  const r = await engine.vjpSoftmax(x, y.length, coef, target, opts);
+  const { lse } = softmaxRows(r.logits, y.length, K);
+  let loss = 0;
+  y.forEach((c, b) => (loss += lse[b] - r.logits[b * K + c]));
+  return { ...r, loss: loss / y.length };
+}
+
 function accumulate(into: Map<string, Float32Array>, add: Map<string, Float32Array>): void {
   for (const [k, g] of add) {
     const acc = into.get(k);
@@ -114,8 +129,7 @@ export async function jemLossOrt(engine: VjpOrt, K: number, dim: number, b: JemB
   let loss = 0;
   let bnStats: Map<string, BnBatchStats> | undefined;
   if (b.source && w.xent > 0) {
-    const B = b.source.y.length;
-    const r = await engine.lossAndGrad(b.source.x, B, (logits) => crossEntropyGrad(logits, b.source!.y, K, w.xent), opts);
+    const r = await crossEntropyTerm(engine, b.source.x, b.source.y, K, w.xent, opts);
     parts.xent = r.loss;
     loss += w.xent * r.loss;
     accumulate(grads, r.grads);
