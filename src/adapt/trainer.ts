@@ -7,6 +7,11 @@
  * comes from a sampler Rng and buffer draws from the buffer's own Rng, both saved in checkpoints
  * with the Adam state and all weights (BatchNorm statistics included). A run resumed from step-N
  * therefore continues exactly as the uninterrupted run would.
+ *
+ * Two parameter-gradient engines with the same checkpoint format: the tfjs importer (`model`,
+ * tf.variableGrads, tfjs Adam) and onnxruntime (`ort`: VJP graphs, ∂L/∂logits in JS via
+ * src/jem/objective-ort.ts, AdamF32 updating the shared Float32Array weights in place, AdaBN as
+ * exact pooled statistics — see adabn-pool.ts).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';

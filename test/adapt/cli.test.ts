@@ -48,6 +48,16 @@ test('adapt --method jem through the CLI writes adapted.onnx with adaptation met
   assert.equal(lines.length, 12);
 });
 
+test('--engine tfjs: the tfjs importer does the updates, and says so in the log and the metadata', () => {
+  const exp = path.join(root, 'exp-tfjs');
+  const r = jemda(['adapt', '--method', 'jem', '--engine', 'tfjs', '--model', model, '--source', src, '--target', tgt, '--seed', '3', ...fast({ steps: '2' }), exp]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /parameter engine: tfjs/);
+  const meta = JSON.parse(getMetadata(loadModel(path.join(exp, 'adapted.onnx')))['jemda.adaptation']);
+  assert.equal(meta.engine, 'tfjs');
+  assert.equal(meta.logits, 'logits');
+});
+
 test('unsupervised methods never read target labels: garbage or unreadable utt2label changes nothing', async () => {
   const bad = path.join(root, 'tgt-bad');
   fs.cpSync(tgt, bad, { recursive: true });
