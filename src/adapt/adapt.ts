@@ -16,8 +16,8 @@ import { EnergyGradOrt } from '../model/energy-grad-ort.ts';
 import { exportModel } from '../model/exporter.ts';
 import type { EnergyGrad, Trainable } from '../model/types.ts';
 import { TfjsEnergyGrad } from '../jem/energy-grad-tfjs.ts';
-import { ConfigError, MismatchError } from '../util/errors.ts';
-import { log } from '../util/log.ts';
+import { ConfigError, JemdaError, MismatchError } from '../util/errors.ts';
+import { log, warn } from '../util/log.ts';
 import { writeJsonAtomic } from '../util/atomic.ts';
 import { resolveConfig, type AdaptConfig, type Method, METHODS } from './config.ts';
 import { loadLabeled, loadUnlabeled } from './inputs.ts';
@@ -123,28 +123,32 @@ export async function adapt(a: AdaptArgs): Promise<AdaptOutcome> {
   }
 
   const trainable: Trainable = cfg.trainable === 'auto' ? (method === 'tent' ? 'bn' : 'all') : cfg.trainable;
-  const { engine, reason } = resolveEngine(a.engine, tf.getBackend());
-  log(`parameter engine: ${engine === 'ort' ? 'onnxruntime (VJP graph)' : `tfjs (${tf.getBackend()})`} — ${reason}`);
+  const chosen = resolveEngine(a.engine, tf.getBackend());
+  let engine = chosen.engine;
   const samplerBackend = a.samplerBackend ?? 'ort';
-  let model: ImportedModel | null = null;
+  const logitsChoice = findLogits(proto, a.logits);
+  const logitsName = logitsChoice.name;
   let ortEng: VjpOrt | null = null;
-  let logitsName: string;
+  if (engine === 'ort') {
+    try {
+      ortEng = await VjpOrt.create(proto, { logitsName, trainable, bnMode: cfg.bnMode, threads: a.threads, exampleShape });
+    } catch (e) {
+      // 'auto' falls back to the importer when the VJP graph cannot be derived (e.g. an op without a backward rule).
+      if (a.engine === 'ort' || !(e instanceof JemdaError)) throw e;
+      warn(`onnxruntime VJP graph unavailable (${(e as Error).message}); falling back to the tfjs engine`);
+      engine = 'tfjs';
+    }
+  }
+  log(`parameter engine: ${engine === 'ort' ? 'onnxruntime (VJP graph)' : `tfjs (${tf.getBackend()})`} — ${engine === chosen.engine ? chosen.reason : 'fallback'}`);
+  log(`logits: '${logitsName}' (${logitsChoice.reason})`);
+  let model: ImportedModel | null = null;
   let numClasses: number;
   if (engine === 'tfjs' || samplerBackend === 'tfjs') {
     const m = importModel(proto, { trainable, logits: a.logits });
     model = m;
-    logitsName = m.logitsName;
-    log(`logits: '${m.logitsName}' (${m.logitsReason})`);
     numClasses = tf.tidy(() => m.logits(tf.zeros([1, ...exampleShape!]), { training: false }).shape[1]);
   } else {
-    const choice = findLogits(proto, a.logits);
-    logitsName = choice.name;
-    log(`logits: '${choice.name}' (${choice.reason})`);
-    numClasses = 0;
-  }
-  if (engine === 'ort') {
-    ortEng = await VjpOrt.create(proto, { logitsName, trainable, bnMode: cfg.bnMode, threads: a.threads, exampleShape });
-    numClasses = (await ortEng.graph()).numClasses;
+    numClasses = (await (ortEng as VjpOrt).graph()).numClasses;
   }
   if (labels && labels.length !== numClasses) throw new MismatchError(`${a.modelPath}: ${labels.length} labels but the model has ${numClasses} logits`);
 
