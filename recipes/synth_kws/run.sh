@@ -19,13 +19,15 @@ data=data/synth_kws
 exp=exp/synth_kws
 methods="source-only adabn tent pseudo-label jem supervised"
 domains="telephone noisy flite gnuspeech"
+conf=recipes/synth_kws/conf
+train_opts=""   # extra options for jemda train (override the config file)
+adapt_opts=""   # extra options for every jemda adapt (override the config files)
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
 . recipes/common/log.sh
 . recipes/common/parse_options.sh
 
-conf=recipes/synth_kws/conf
 jemda() { node "$root/scripts/jemda.mjs" "$@"; }
 test_sets="source_test $(for d in $domains; do printf '%s_test ' "$d"; done)"
 
@@ -61,15 +63,19 @@ if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
     log "stage 2: building and training the source KWS CNN"
     jemda build-model --arch kws-cnn --config "$conf/kws_cnn.conf" --frontend-config "$conf/frontend.json" \
       --seed "$seed" "$exp/source/init.onnx"
-    jemda train --config "$conf/train.conf" --model "$exp/source/init.onnx" --seed "$seed" \
+    jemda train --config "$conf/train.conf" $train_opts --model "$exp/source/init.onnx" --seed "$seed" \
       "$data/source_train" "$data/source_dev" "$exp/source"
     mark_done "$exp/source" train
+    rm -f "$exp/source/.done.eval"
   fi
 fi
 
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
-  log "stage 3: source-only evaluation on $test_sets"
-  jemda eval --model "$exp/source/model.onnx" --out "$exp/source/results" $(for t in $test_sets; do echo "$data/$t"; done)
+  if stage_done "$exp/source" eval; then log "stage 3: source model already evaluated"; else
+    log "stage 3: source-only evaluation on $test_sets"
+    jemda eval --model "$exp/source/model.onnx" --out "$exp/source/results" $(for t in $test_sets; do echo "$data/$t"; done)
+    mark_done "$exp/source" eval
+  fi
 fi
 
 if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 4 ]; then
@@ -78,9 +84,10 @@ if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 4 ]; then
       dir=$exp/$method/$domain
       if stage_done "$dir" adapt; then continue; fi
       log "stage 4: $method → $domain"
-      jemda adapt --method "$method" --config "$conf/adapt_${method}.conf" --seed "$seed" \
+      jemda adapt --method "$method" --config "$conf/adapt_${method}.conf" $adapt_opts --seed "$seed" \
         --model "$exp/source/model.onnx" --source "$data/source_train" --target "$data/${domain}_adapt" "$dir"
       mark_done "$dir" adapt
+      rm -f "$dir/.done.eval"
     done
   done
 fi
@@ -89,13 +96,19 @@ if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
   for domain in $domains; do
     for method in $methods; do
       dir=$exp/$method/$domain
+      if stage_done "$dir" eval; then continue; fi
       log "stage 5: evaluating $method ($domain) on ${domain}_test and source_test"
       jemda eval --model "$dir/adapted.onnx" --out "$dir/results" --ood "$data/${domain}_test_reversed" \
         "$data/${domain}_test" "$data/source_test"
+      mark_done "$dir" eval
+      rm -f "$exp/.done.results"
     done
   done
-  jemda recipe-results --exp "$exp" --methods "$methods" --domains "$domains" \
-    --out-md "$exp/results.md" --out-json "$exp/results.json"
+  if ! stage_done "$exp" results; then
+    jemda recipe-results --exp "$exp" --methods "$methods" --domains "$domains" \
+      --out-md "$exp/results.md" --out-json "$exp/results.json"
+    mark_done "$exp" results
+  fi
   log "results: $exp/results.md"
   cat "$exp/results.md"
 fi

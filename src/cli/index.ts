@@ -65,7 +65,8 @@ export async function runCli(): Promise<void> {
   try {
     await main();
   } catch (e) {
-    if (e instanceof UsageError) {
+    if (e instanceof UsageError || (e as Error)?.name === 'YError') {
+      // YError: yargs' own errors, e.g. a --config file that cannot be read or parsed (its message names the file and line).
       process.stderr.write(`jemda: ${e.message}\nRun 'jemda --help' for usage.\n`);
       process.exitCode = 1;
     } else if (e instanceof JemdaError) {

@@ -88,8 +88,8 @@ export function recipeMarkdown(t: RecipeTable, opts: { baseline?: string; oracle
   const out: string[] = [`# ${opts.title ?? 'Results'}`, ''];
   out.push(
     'Each method adapts the source model to one target domain from its untranscribed `<domain>_adapt` audio',
-    'and is scored on the held-out `<domain>_test`; `source_test` is the mean over the four domain-adapted',
-    `models (forgetting). AUROC: OOD detection (${t.oodScore} score) of \`<domain>_test\` against its time-reversed copy.`,
+    'and is scored on the held-out `<domain>_test`; `source_test` is the mean over the domain-adapted',
+    `models (forgetting; per domain at the end). AUROC: OOD detection (${t.oodScore} score) of \`<domain>_test\` against its time-reversed copy.`,
     `RER: relative error reduction against ${baseline}. Oracle rows use target labels and are not comparable.`,
     '',
   );
