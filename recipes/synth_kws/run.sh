@@ -79,31 +79,53 @@ if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
 fi
 
 if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 4 ]; then
+  # Up to $nj adaptation jobs at a time, one onnxruntime thread each.
+  threads=$([ "$nj" -gt 1 ] && echo 1 || echo 2)
+  adapt_one() {
+    local method=$1 domain=$2 dir=$exp/$1/$2
+    jemda adapt --method "$method" --config "$conf/adapt_${method}.conf" $adapt_opts --seed "$seed" --threads "$threads" \
+      --model "$exp/source/model.onnx" --source "$data/source_train" --target "$data/${domain}_adapt" "$dir" \
+      > "$dir.log" 2>&1 || { log "stage 4: $method → $domain FAILED (see $dir.log)"; return 1; }
+    mark_done "$dir" adapt
+    rm -f "$dir/.done.eval"
+  }
+  pids=()
   for domain in $domains; do
     for method in $methods; do
       dir=$exp/$method/$domain
       if stage_done "$dir" adapt; then continue; fi
-      log "stage 4: $method → $domain"
-      jemda adapt --method "$method" --config "$conf/adapt_${method}.conf" $adapt_opts --seed "$seed" \
-        --model "$exp/source/model.onnx" --source "$data/source_train" --target "$data/${domain}_adapt" "$dir"
-      mark_done "$dir" adapt
-      rm -f "$dir/.done.eval"
+      mkdir -p "$(dirname "$dir")"
+      log "stage 4: $method → $domain (log: $dir.log)"
+      adapt_one "$method" "$domain" &
+      pids+=($!)
+      if [ "${#pids[@]}" -ge "$nj" ]; then wait "${pids[0]}" || exit 1; pids=("${pids[@]:1}"); fi
     done
   done
+  for p in "${pids[@]}"; do wait "$p" || exit 1; done
 fi
 
 if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
+  threads=$([ "$nj" -gt 1 ] && echo 1 || echo 2)
+  eval_one() {
+    local method=$1 domain=$2 dir=$exp/$1/$2
+    jemda eval --model "$dir/adapted.onnx" --out "$dir/results" --ood "$data/${domain}_test_reversed" --threads "$threads" \
+      "$data/${domain}_test" "$data/source_test" > "$dir/eval.log" 2>&1 \
+      || { log "stage 5: eval of $method ($domain) FAILED (see $dir/eval.log)"; return 1; }
+    mark_done "$dir" eval
+  }
+  pids=()
   for domain in $domains; do
     for method in $methods; do
       dir=$exp/$method/$domain
       if stage_done "$dir" eval; then continue; fi
-      log "stage 5: evaluating $method ($domain) on ${domain}_test and source_test"
-      jemda eval --model "$dir/adapted.onnx" --out "$dir/results" --ood "$data/${domain}_test_reversed" \
-        "$data/${domain}_test" "$data/source_test"
-      mark_done "$dir" eval
       rm -f "$exp/.done.results"
+      log "stage 5: evaluating $method ($domain) on ${domain}_test and source_test"
+      eval_one "$method" "$domain" &
+      pids+=($!)
+      if [ "${#pids[@]}" -ge "$nj" ]; then wait "${pids[0]}" || exit 1; pids=("${pids[@]:1}"); fi
     done
   done
+  for p in "${pids[@]}"; do wait "$p" || exit 1; done
   if ! stage_done "$exp" results; then
     jemda recipe-results --exp "$exp" --methods "$methods" --domains "$domains" \
       --out-md "$exp/results.md" --out-json "$exp/results.json"

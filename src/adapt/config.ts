@@ -23,6 +23,12 @@ export interface AdaptConfig {
   trainable: 'auto' | 'all' | 'bn';
   /** BatchNorm during the update forward passes: 'train' (batch stats; running stats follow target data) or 'eval'. */
   bnMode: 'train' | 'eval';
+  /** BatchNorm running statistics at the start: 'source' (as trained) or 'target' (re-estimated on
+   * all target data first, as AdaBN does; then bnMode 'eval' keeps them fixed during the updates). */
+  bnInit: 'source' | 'target';
+  /** BatchNorm mode of the SGLD-sample passes in the JEM update: 'eval' (running statistics, the
+   * landscape SGLD sampled from) or 'same' (as bnMode). */
+  sampleBnMode: 'eval' | 'same';
   checkpointEvery: number;
   keepCheckpoints: number;
   /** Average the weights of the last K checkpoints at the end (1 = off). */
@@ -82,6 +88,8 @@ export const defaultAdaptConfig: AdaptConfig = {
   beta2: 0.999,
   trainable: 'auto',
   bnMode: 'train',
+  bnInit: 'source',
+  sampleBnMode: 'same',
   checkpointEvery: 50,
   keepCheckpoints: 5,
   averageLast: 1,
@@ -131,6 +139,8 @@ export const configHelp: Record<keyof AdaptConfig, string> = {
   beta2: 'Adam beta2',
   trainable: 'auto | all | bn (auto: bn for tent, all otherwise)',
   bnMode: 'BatchNorm in update passes: train | eval',
+  bnInit: "BatchNorm running statistics at the start: source | target (re-estimated on the target data, as AdaBN)",
+  sampleBnMode: 'JEM: BatchNorm mode when scoring SGLD samples in the update: eval (running stats, as sampled) | same (as --bn-mode)',
   checkpointEvery: 'write a checkpoint every N steps',
   keepCheckpoints: 'checkpoints kept on disk',
   averageLast: 'average the weights of the last K checkpoints',
@@ -187,6 +197,8 @@ export function resolveConfig(c: Partial<AdaptConfig>): AdaptConfig {
   const choices: [keyof AdaptConfig, string[]][] = [
     ['trainable', ['auto', 'all', 'bn']],
     ['bnMode', ['train', 'eval']],
+    ['bnInit', ['source', 'target']],
+    ['sampleBnMode', ['eval', 'same']],
     ['sgldClipMode', ['per-sample', 'batch']],
     ['sgldOptimizer', ['sgd', 'adam', 'accelerated']],
     ['bufferInit', ['uniform', 'class-gaussian']],

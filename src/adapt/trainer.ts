@@ -181,10 +181,39 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
     if (o.resume) log(`no checkpoint in ${o.expDir}; starting from step 0`);
     fs.rmSync(path.join(o.expDir, 'checkpoints'), { recursive: true, force: true });
     writeFileAtomic(metricsFile, '');
+    if (cfg.bnInit === 'target' && method !== 'adabn' && method !== 'source-only') await initBnFromTarget();
     save();
   }
   syncSampler();
   failures = state.failures;
+
+  /** --bn-init target: BatchNorm running statistics re-estimated on all target data before step 0
+   * (exact pooled statistics on the ort engine, momentum passes on tfjs), like AdaBN. Part of the
+   * step-0 checkpoint, so a resumed run starts from the same statistics. */
+  async function initBnFromTarget(): Promise<void> {
+    const B = cfg.batchSize;
+    const perPass = Math.max(1, Math.ceil(o.target.n / B));
+    if (ortEng) {
+      const p = new AdabnPool();
+      for (let pos = 0; pos < perPass; pos++) {
+        const idx = Array.from({ length: Math.min(B, o.target.n - pos * B) }, (_, i) => pos * B + i);
+        const r = await ortEng.forwardWithStats(gatherRows(o.target.x, dim, idx), idx.length, { bnMode: 'train' });
+        p.add(r.bnStats, idx.length);
+      }
+      p.writeRunning(cur);
+      ortEng.setWeights(cur);
+    } else {
+      for (let k = 0; k < 2 * perPass; k++) {
+        const pos = k % perPass;
+        const idx = Array.from({ length: Math.min(B, o.target.n - pos * B) }, (_, i) => pos * B + i);
+        const x = gatherRows(o.target.x, dim, idx);
+        tf.tidy(() => {
+          (model as ImportedModel).logits(tensor(x, idx.length), { training: true, updateStats: true });
+        });
+      }
+    }
+    log(`bn-init target: BatchNorm statistics re-estimated on ${o.target.n} target examples`);
+  }
 
   function syncSampler(): void {
     if (!o.energyGrad || o.samplerSharesModel) return;
@@ -337,6 +366,7 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
             { source: src ?? undefined, target: xt, samples: sg.x, pxy: pxy ? { x: pxy.x, y: pxy.y, samples: pxy.samples, sampleY: pxy.y } : undefined },
             jw,
             training,
+            cfg.sampleBnMode === 'eval' ? false : training,
           ),
         )
       : applyGrads(() => {
@@ -350,6 +380,7 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
         },
         { xent: cfg.xentWeight, ebm: ebmW, l2: cfg.l2Weight, pxy: cfg.pxyWeight },
         training,
+        cfg.sampleBnMode === 'eval' ? false : training,
       );
       return { loss: p.loss, parts: { xent: p.xent, ebm: p.ebm, l2: p.l2, pxy: p.pxy, eData: p.eData, eSamples: p.eSamples } };
     });

@@ -122,8 +122,9 @@ function accumulate(into: Map<string, Float32Array>, add: Map<string, Float32Arr
  * The JEM loss of jemLoss (same terms, weights and BatchNorm semantics) and its parameter
  * gradients. `training` selects BatchNorm batch statistics; bnStats are those of the target pass.
  */
-export async function jemLossOrt(engine: VjpOrt, K: number, dim: number, b: JemBatchArrays, w: JemWeights, training: boolean): Promise<GradResult> {
+export async function jemLossOrt(engine: VjpOrt, K: number, dim: number, b: JemBatchArrays, w: JemWeights, training: boolean, samplesTraining = training): Promise<GradResult> {
   const opts: CallOptions = { bnMode: training ? 'train' : 'eval' };
+  const sampleOpts: CallOptions = { bnMode: samplesTraining ? 'train' : 'eval' };
   const grads = new Map<string, Float32Array>();
   const parts = { xent: 0, ebm: 0, l2: 0, pxy: 0, eData: 0, eSamples: 0 };
   let loss = 0;
@@ -154,7 +155,7 @@ export async function jemLossOrt(engine: VjpOrt, K: number, dim: number, b: JemB
       eS = t.meanE;
       eS2 = t.meanE2;
       return { loss: 0, gLogits: t.gLogits };
-    }, opts);
+    }, sampleOpts);
     accumulate(grads, rs.grads);
     parts.eData = eD;
     parts.eSamples = eS;
@@ -169,6 +170,7 @@ export async function jemLossOrt(engine: VjpOrt, K: number, dim: number, b: JemB
     ];
     const means: number[] = [];
     for (const [x, y, sign] of terms) {
+      const termOpts = sign < 0 ? sampleOpts : opts;
       const B = y.length;
       // E(x, y) = −f[y]: ∂(sign·pxy·mean E)/∂f = −sign·pxy·onehot/B (independent of the logits: one run).
       const g = new Float32Array(B * K);
@@ -176,7 +178,7 @@ export async function jemLossOrt(engine: VjpOrt, K: number, dim: number, b: JemB
         if (!(c >= 0 && c < K)) throw new MismatchError(`class ${c} of example ${i} out of range [0, ${K})`);
         g[i * K + c] = (-sign * w.pxy) / B;
       });
-      const r = await engine.vjp(x, B, g, opts);
+      const r = await engine.vjp(x, B, g, termOpts);
       let s = 0;
       y.forEach((c, i) => (s -= r.logits[i * K + c]));
       means.push(s / B);

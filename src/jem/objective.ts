@@ -42,8 +42,10 @@ export interface JemParts {
 /**
  * Builds the loss (call inside tf.variableGrads / tf.tidy). `training` selects BatchNorm batch
  * statistics; running statistics are updated only on the target-data pass (updateStats).
+ * `samplesTraining` (default: same as training) is the BatchNorm mode of the SGLD-sample passes:
+ * false scores them with running statistics, exactly the energy landscape SGLD sampled from.
  */
-export function jemLoss(f: LogitsFn, b: JemBatch, w: JemWeights, training: boolean): JemParts {
+export function jemLoss(f: LogitsFn, b: JemBatch, w: JemWeights, training: boolean, samplesTraining = training): JemParts {
   const zero = tf.scalar(0);
   let loss: tf.Scalar = zero;
   let xent: tf.Scalar = zero;
@@ -59,7 +61,7 @@ export function jemLoss(f: LogitsFn, b: JemBatch, w: JemWeights, training: boole
   }
   if (b.target && b.samples && (w.ebm > 0 || w.l2 > 0)) {
     const ed = energyTf(f(b.target, { training, updateStats: training }));
-    const es = energyTf(f(b.samples, { training, updateStats: false }));
+    const es = energyTf(f(b.samples, { training: samplesTraining, updateStats: false }));
     eData = tf.mean(ed);
     eSamples = tf.mean(es);
     ebm = tf.sub(eData, eSamples);
@@ -68,7 +70,7 @@ export function jemLoss(f: LogitsFn, b: JemBatch, w: JemWeights, training: boole
   }
   if (b.pxy && w.pxy > 0) {
     const ed = energyTf(f(b.pxy.x, { training, updateStats: false }), b.pxy.y);
-    const es = energyTf(f(b.pxy.samples, { training, updateStats: false }), b.pxy.sampleY);
+    const es = energyTf(f(b.pxy.samples, { training: samplesTraining, updateStats: false }), b.pxy.sampleY);
     pxy = tf.sub(tf.mean(ed), tf.mean(es));
     loss = tf.add(loss, tf.mul(w.pxy, pxy));
   }
