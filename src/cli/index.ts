@@ -67,7 +67,7 @@ export async function runCli(): Promise<void> {
   } catch (e) {
     if (e instanceof UsageError || (e as Error)?.name === 'YError') {
       // YError: yargs' own errors, e.g. a --config file that cannot be read or parsed (its message names the file and line).
-      process.stderr.write(`jemda: ${e.message}\nRun 'jemda --help' for usage.\n`);
+      process.stderr.write(`jemda: ${(e as Error).message}\nRun 'jemda --help' for usage.\n`);
       process.exitCode = 1;
     } else if (e instanceof JemdaError) {
       process.stderr.write(`jemda: error: ${e.message}\n`);
