@@ -1,3 +1,4 @@
+import { ONNX_REF } from '../shared-ref.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -21,7 +22,7 @@ function jemda(args: string[]): { status: number | null; stderr: string } {
 }
 
 test('bring your own model: the reference KWS CNN (no metadata, Softmax output) with --frontend-config and --labels', (t) => {
-  const ref = '/work/shared/reference/onnx/cnn2d_kws_op13_nofold/model.onnx';
+  const ref = path.join(ONNX_REF, 'cnn2d_kws_op13_nofold/model.onnx');
   if (!fs.existsSync(ref)) {
     t.skip('reference model not present');
     return;

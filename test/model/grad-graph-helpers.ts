@@ -1,11 +1,12 @@
 /** Shared helpers for the gradient-graph tests: reference models, tiny graph builders, finite differences. */
+import { ONNX_REF } from '../shared-ref.ts';
 import * as fs from 'node:fs';
 import { onnx, decodeTensor, tensorToArray, loadModel, floatTensor, type ModelProto, type NodeProto, type TensorProto } from '../../src/model/onnx-io.ts';
 import { makeAttr, type AttrValue } from '../../src/model/gradgraph/builder.ts';
 import type { EnergyGrad } from '../../src/model/types.ts';
 import { Rng } from '../../src/util/rng.ts';
 
-export const REF = '/work/shared/reference/onnx';
+export const REF = ONNX_REF;
 export const REF_MODELS: { name: string; logits: string; last: string }[] = [
   { name: 'mlp_spliced_op13', logits: '/out/Gemm_output_0', last: 'out.weight' },
   { name: 'cnn2d_kws_op13_nofold', logits: '/out/Gemm_output_0', last: 'out.weight' },

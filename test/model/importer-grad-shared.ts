@@ -9,13 +9,14 @@
  * derivative so small that float32 noise and kink crossings dominate it (e.g. a first-layer conv
  * filter of a 62k-unit ReLU layer); the random part still probes every component.
  */
+import { ONNX_REF } from '../shared-ref.ts';
 import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { decodeTensor, loadModel, tensorToArray } from '../../src/model/onnx-io.ts';
 import { importModel, type ImportedGraph } from '../../src/model/importer.ts';
 import { Rng } from '../../src/util/rng.ts';
 
-export const REF = '/work/shared/reference/onnx';
+export const REF = ONNX_REF;
 export const MODELS = ['mlp_spliced_op13', 'cnn2d_kws_op13_nofold', 'tdnn1d_op13'];
 
 export function refInput(model: string, set = 0): { data: Float32Array; dims: number[] } {
