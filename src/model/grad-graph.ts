@@ -12,9 +12,10 @@
 import * as ort from 'onnxruntime-node';
 import { onnx, opsetVersion, tensorToArray, toNum, attr, type ModelProto, type NodeProto, type TensorProto } from './onnx-io.ts';
 import { GraphEmitter, type MaxPoolGrad } from './gradgraph/builder.ts';
-import { RULES, type BwdCtx, type TensorInfo } from './gradgraph/rules.ts';
+import { RULES, type TensorInfo } from './gradgraph/rules.ts';
+import { nodesForLogits, defaultProbeShapes, infoGetter, markDifferentiable, backpropNode } from './gradgraph/walk.ts';
 import { inputDims, withExtraOutputs } from './ort-runner.ts';
-import { OnnxError, UnsupportedOpError } from '../util/errors.ts';
+import { OnnxError } from '../util/errors.ts';
 import { Rng } from '../util/rng.ts';
 
 const DT = onnx.TensorProto.DataType;
@@ -190,57 +191,16 @@ export async function buildEnergyGradGraph(model: ModelProto, opts: GradGraphOpt
   const { name: inputName, dims: xDims } = inputDims(model);
   const nodes = g0.node ?? [];
   const logits = opts.logitsName;
-  const producer = new Map<string, number>();
-  nodes.forEach((n, i) => (n.output ?? []).forEach((o) => o && producer.set(o, i)));
-  if (!producer.has(logits)) throw new OnnxError(`logits tensor '${logits}' is not produced by any node`);
-
   // Nodes needed for the logits, in graph order.
-  const need = new Set<number>();
-  const stack = [logits];
-  const seen = new Set<string>();
-  while (stack.length) {
-    const t = stack.pop()!;
-    if (seen.has(t)) continue;
-    seen.add(t);
-    const p = producer.get(t);
-    if (p === undefined || need.has(p)) continue;
-    need.add(p);
-    for (const i of nodes[p].input ?? []) if (i) stack.push(i);
-  }
-  const kept = [...need].sort((a, b) => a - b);
+  const kept = nodesForLogits(nodes, logits);
 
-  const shapes: [number[], number[]] = opts.probeShapes ?? [
-    xDims.map((d, i) => d ?? (i === 0 ? 2 : 64)),
-    xDims.map((d, i) => d ?? (i === 0 ? 3 : 71)),
-  ];
+  const shapes: [number[], number[]] = opts.probeShapes ?? defaultProbeShapes(xDims);
   const info = await probe(model, inputName, shapes);
-  const getInfo = (n: string): TensorInfo => {
-    const i = info.get(n);
-    if (!i) throw new OnnxError(`no shape known for tensor '${n}'`);
-    return i;
-  };
+  const getInfo = infoGetter(info);
 
   // Differentiable tensors: float, reachable from x through differentiable inputs.
   const diff = new Set<string>([inputName]);
-  for (const idx of kept) {
-    const n = nodes[idx];
-    const ref = { name: n.name ?? '', opType: n.opType ?? '', index: idx };
-    const ins = n.input ?? [];
-    const diffIns = ins.map((a, k) => (a && diff.has(a) ? k : -1)).filter((k) => k >= 0);
-    if (diffIns.length === 0) continue;
-    const floatOuts = (n.output ?? []).filter((o) => o && info.get(o)?.elemType === DT.FLOAT);
-    if (floatOuts.length === 0) continue;
-    const rule = RULES[n.opType ?? ''];
-    if (!rule) throw new UnsupportedOpError(ref, 'no gradient rule for this op on the path from the input to the logits');
-    if (rule.zeroGrad) continue;
-    if (rule.diff !== 'all') {
-      const bad = diffIns.find((k) => !(rule.diff as number[]).includes(k));
-      if (bad !== undefined) throw new UnsupportedOpError(ref, `gradient with respect to input ${bad} ('${ins[bad]}') is not supported`);
-    }
-    if (!rule.backward) throw new UnsupportedOpError(ref, 'no gradient rule');
-    if (n.opType === 'MaxPool') diff.add(n.output![0]);
-    else for (const o of floatOuts) diff.add(o);
-  }
+  markDifferentiable(nodes, kept, info, diff, 'no gradient rule for this op on the path from the input to the logits');
   if (!diff.has(logits)) throw new OnnxError(`logits tensor '${logits}' does not depend on the input '${inputName}'`);
   const li = getInfo(logits);
   if (li.d1.length !== 2) throw new OnnxError(`logits tensor '${logits}' has rank ${li.d1.length}; expected [batch, classes]`);
@@ -287,34 +247,7 @@ export async function buildEnergyGradGraph(model: ModelProto, opts: GradGraphOpt
     const n = fwdByIdx.get(idx)!;
     const outs = n.output ?? [];
     if (!outs.some((o) => grads.has(o))) continue;
-    const rule = RULES[n.opType ?? '']!;
-    const ref = { name: n.name ?? '', opType: n.opType ?? '', index: idx };
-    const ctx: BwdCtx = {
-      node: n,
-      e,
-      gOut: outs.map((o) => (grads.has(o) ? e.sum(grads.get(o)!) : undefined)),
-      isDiff: (a) => diff.has(a),
-      info: getInfo,
-      constValue: (name) => {
-        const v = consts.get(name);
-        if (!v) return undefined;
-        if (Array.isArray(v)) return v;
-        const a = tensorToArray(v);
-        return Array.from(a.data as ArrayLike<number | bigint>, (z) => Number(z));
-      },
-      fail: (detail) => {
-        throw new UnsupportedOpError(ref, detail);
-      },
-    };
-    if (ctx.gOut.every((g) => g === undefined)) continue;
-    const res = rule.backward!(ctx);
-    (n.input ?? []).forEach((a, i) => {
-      const r = res[i];
-      if (!r || !diff.has(a)) return;
-      const list = grads.get(a) ?? [];
-      list.push(r);
-      grads.set(a, list);
-    });
+    backpropNode(n, idx, e, grads, diff, getInfo, consts);
   }
   const gx = grads.get(inputName);
   if (!gx) throw new OnnxError(`no gradient reaches the input '${inputName}'`);

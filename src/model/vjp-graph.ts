@@ -13,7 +13,8 @@
  */
 import { onnx, opsetVersion, tensorToArray, toNum, attrFloat, type ModelProto, type NodeProto, type TensorProto } from './onnx-io.ts';
 import { GraphEmitter, type MaxPoolGrad, type ConvWeightGrad } from './gradgraph/builder.ts';
-import { RULES, type BwdCtx, type TensorInfo } from './gradgraph/rules.ts';
+import { RULES } from './gradgraph/rules.ts';
+import { nodesForLogits, defaultProbeShapes, infoGetter, markDifferentiable, backpropNode } from './gradgraph/walk.ts';
 import { cloneNode, valueInfo, probe, constTable, swapReluMaxPool } from './grad-graph.ts';
 import { inputDims } from './ort-runner.ts';
 import { ConfigError, OnnxError, UnsupportedOpError } from '../util/errors.ts';
@@ -266,10 +267,6 @@ function decomposeNorm(n: NodeProto, idx: number, e: GraphEmitter, r: number): N
   return e.nodes.splice(start);
 }
 
-function defaultProbeShapes(xDims: (number | null)[]): [number[], number[]] {
-  return [xDims.map((d, i) => d ?? (i === 0 ? 2 : 64)), xDims.map((d, i) => d ?? (i === 0 ? 3 : 71))];
-}
-
 export async function buildVjpGraph(source: ModelProto, opts: VjpGraphOptions): Promise<VjpGraph> {
   const srcOpset = opsetVersion(source);
   if (srcOpset < 13) throw new OnnxError(`VJP graph needs opset >= 13 (model has ${srcOpset})`);
@@ -290,70 +287,29 @@ export async function buildVjpGraph(source: ModelProto, opts: VjpGraphOptions): 
   const rewrites: BnRewrite[] = [];
   if (hasBn) {
     const info0 = await probe(source, inputName, shapes);
-    const rankOf = (t: string) => {
-      const i = info0.get(t);
-      if (!i) throw new OnnxError(`no shape known for tensor '${t}'`);
-      return i.d1.length;
-    };
+    const getInfo0 = infoGetter(info0);
+    const rankOf = (t: string) => getInfo0(t).d1.length;
     model = decomposeBatchNorm(source, opts.bnMode, trainable, rankOf, opset);
   }
   const g0 = model.graph!;
   const nodes = g0.node ?? [];
-  const producer = new Map<string, number>();
-  nodes.forEach((n, i) => (n.output ?? []).forEach((o) => o && producer.set(o, i)));
-  if (!producer.has(logits)) throw new OnnxError(`logits tensor '${logits}' is not produced by any node`);
-
-  const need = new Set<number>();
-  const stack = [logits];
-  const seen = new Set<string>();
-  while (stack.length) {
-    const t = stack.pop()!;
-    if (seen.has(t)) continue;
-    seen.add(t);
-    const p = producer.get(t);
-    if (p === undefined || need.has(p)) continue;
-    need.add(p);
-    for (const i of nodes[p].input ?? []) if (i) stack.push(i);
-  }
-  const kept = [...need].sort((a, b) => a - b);
+  const kept = nodesForLogits(nodes, logits);
   const usedByKept = new Set<string>();
   for (const k of kept) for (const i of nodes[k].input ?? []) usedByKept.add(i);
   for (const t of trainable) if (!usedByKept.has(t)) trainable.delete(t);
 
   const info = await probe(model, inputName, shapes);
-  const getInfo = (n: string): TensorInfo => {
-    const i = info.get(n);
-    if (!i) throw new OnnxError(`no shape known for tensor '${n}'`);
-    return i;
-  };
+  const getInfo = infoGetter(info);
 
   // Differentiable tensors: float, reachable from x (when its gradient is wanted) or a trainable weight.
   const diff = new Set<string>([...(opts.wantInputGrad ? [inputName] : []), ...trainable]);
-  for (const idx of kept) {
-    const n = nodes[idx];
-    const ref = { name: n.name ?? '', opType: n.opType ?? '', index: idx };
-    const ins = n.input ?? [];
-    const diffIns = ins.map((a, k) => (a && diff.has(a) ? k : -1)).filter((k) => k >= 0);
-    if (diffIns.length === 0) continue;
-    const floatOuts = (n.output ?? []).filter((o) => o && info.get(o)?.elemType === DT.FLOAT);
-    if (floatOuts.length === 0) continue;
-    if (n.opType === 'BatchNormalization' && opts.bnMode === 'train') {
-      const bad = diffIns.find((k) => k > 2);
-      if (bad !== undefined) throw new UnsupportedOpError(ref, `gradient with respect to input ${bad} ('${ins[bad]}') is not supported`);
-      diff.add(n.output![0]);
-      continue;
-    }
-    const rule = RULES[n.opType ?? ''];
-    if (!rule) throw new UnsupportedOpError(ref, 'no gradient rule for this op on the path to the logits');
-    if (rule.zeroGrad) continue;
-    if (rule.diff !== 'all') {
-      const bad = diffIns.find((k) => !(rule.diff as number[]).includes(k));
-      if (bad !== undefined) throw new UnsupportedOpError(ref, `gradient with respect to input ${bad} ('${ins[bad]}') is not supported`);
-    }
-    if (!rule.backward) throw new UnsupportedOpError(ref, 'no gradient rule');
-    if (n.opType === 'MaxPool') diff.add(n.output![0]);
-    else for (const o of floatOuts) diff.add(o);
-  }
+  markDifferentiable(nodes, kept, info, diff, 'no gradient rule for this op on the path to the logits', (n, ref, diffIns) => {
+    if (n.opType !== 'BatchNormalization' || opts.bnMode !== 'train') return false;
+    const bad = diffIns.find((k) => k > 2);
+    if (bad !== undefined) throw new UnsupportedOpError(ref, `gradient with respect to input ${bad} ('${n.input![bad]}') is not supported`);
+    diff.add(n.output![0]);
+    return true;
+  });
   if (!diff.has(logits) && (trainable.size > 0 || opts.wantInputGrad)) {
     throw new OnnxError(`logits tensor '${logits}' depends on neither the input nor a trainable weight`);
   }
@@ -438,34 +394,7 @@ export async function buildVjpGraph(source: ModelProto, opts: VjpGraphOptions): 
       });
       continue;
     }
-    const rule = RULES[n.opType ?? '']!;
-    const ref = { name: n.name ?? '', opType: n.opType ?? '', index: idx };
-    const ctx: BwdCtx = {
-      node: n,
-      e,
-      gOut: outs.map((o) => (grads.has(o) ? e.sum(grads.get(o)!) : undefined)),
-      isDiff: (a) => diff.has(a),
-      info: getInfo,
-      constValue: (name) => {
-        const v = consts.get(name);
-        if (!v) return undefined;
-        if (Array.isArray(v)) return v;
-        const a = tensorToArray(v);
-        return Array.from(a.data as ArrayLike<number | bigint>, (z) => Number(z));
-      },
-      fail: (detail) => {
-        throw new UnsupportedOpError(ref, detail);
-      },
-    };
-    if (ctx.gOut.every((g) => g === undefined)) continue;
-    const res = rule.backward!(ctx);
-    (n.input ?? []).forEach((a, i) => {
-      const r = res[i];
-      if (!r || !diff.has(a)) return;
-      const list = grads.get(a) ?? [];
-      list.push(r);
-      grads.set(a, list);
-    });
+    backpropNode(n, idx, e, grads, diff, getInfo, consts);
   }
   const gradOutputs = new Map<string, string>();
   const zerosOf = (w: string) => e.op1('ConstantOfShape', [e.shape(w)], { value: { t: onnx.TensorProto.create({ dims: [1], dataType: DT.FLOAT, floatData: [0] }) } });
