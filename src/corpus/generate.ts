@@ -5,10 +5,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { writeDirAtomic } from '../util/atomic.ts';
 import { log } from '../util/log.ts';
+import { startTsWorker } from '../util/ts-worker.ts';
 import { progress } from '../util/progress.ts';
 import { encodeWav16 } from '../audio/wav.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
@@ -60,17 +59,14 @@ export async function renderJobs(
 }
 
 async function renderParallel(jobs: UttJob[], out: string, nj: number, tick: () => void): Promise<void> {
-  const workerFile = path.join(path.dirname(fileURLToPath(import.meta.url)), 'worker.ts');
-  // A .ts worker needs tsx's loader inside the worker; `execArgv: ['--import', 'tsx']` only works
-  // when the parent itself was started with it, so register tsx in a tiny eval'd bootstrap instead.
-  const bootstrap = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(pathToFileURL(workerFile).href)}); })`;
+  const workerUrl = new URL('./worker.ts', import.meta.url);
   const parts: UttJob[][] = Array.from({ length: nj }, () => []);
   jobs.forEach((j, i) => parts[i % nj].push(j));
   await Promise.all(
     parts.map(
       (part) =>
         new Promise<void>((resolve, reject) => {
-          const w = new Worker(bootstrap, { eval: true, workerData: { jobs: part, out } });
+          const w = startTsWorker(workerUrl, { jobs: part, out });
           w.on('message', (m: { done?: number; error?: string }) => {
             if (m.done) tick();
             if (m.error) reject(new Error(m.error));

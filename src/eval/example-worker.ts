@@ -1,6 +1,6 @@
 /** Worker thread of loadExamples: computes its share of the jobs and posts each result (buffers transferred). */
 import { parentPort, workerData } from 'node:worker_threads';
-import { JemdaError } from '../util/errors.ts';
+import { toWorkerError } from '../util/ts-worker.ts';
 import { computeExample, type ExampleJob, type JobContext } from './example-job.ts';
 
 const { jobs, ctx } = workerData as { jobs: { index: number; job: ExampleJob }[]; ctx: JobContext };
@@ -12,6 +12,5 @@ try {
   }
   parentPort!.postMessage({ kind: 'done' });
 } catch (e) {
-  const err = e as Error;
-  parentPort!.postMessage({ kind: 'error', error: { code: e instanceof JemdaError ? e.code : '', name: err.name, message: err.message, stack: err.stack } });
+  parentPort!.postMessage({ kind: 'error', error: toWorkerError(e) });
 }

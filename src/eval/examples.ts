@@ -5,12 +5,13 @@
  * must all be in the model's label set — checked before any audio is read. `nj` > 1 spreads the
  * utterances over worker threads; the result is identical for any nj.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { readDataDir, utterances, type DataDir } from '../data/datadir.ts';
 import { assertValidDataDir } from '../data/validate.ts';
 import type { FrontEnd } from '../model/frontend.ts';
-import { DataError, JemdaError, MismatchError } from '../util/errors.ts';
+import { DataError, MismatchError } from '../util/errors.ts';
 import { progress } from '../util/progress.ts';
+import { fromWorkerError, startTsWorker, type WorkerError } from '../util/ts-worker.ts';
 import type { WaveAugmentOptions } from '../train/wave-augment.ts';
 import type { ExampleSet } from './ort-logits.ts';
 import { computeExample, type ExampleJob, type ExampleOut, type JobContext } from './example-job.ts';
@@ -67,27 +68,24 @@ function makeJob(d: DataDir, utt: string, useFeats: boolean): ExampleJob {
 }
 
 function runWorkers(jobs: ExampleJob[], ctx: JobContext, nj: number, onResult: (i: number, o: ExampleOut) => void): Promise<void> {
-  const workerUrl = new URL('./example-worker.ts', import.meta.url).href;
-  // A .ts worker needs tsx's loader: an eval'd bootstrap registers it, then imports the worker.
-  const bootstrap = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(workerUrl)}); })`;
+  const workerUrl = new URL('./example-worker.ts', import.meta.url);
   const parts: { index: number; job: ExampleJob }[][] = Array.from({ length: nj }, () => []);
   jobs.forEach((job, index) => parts[index % nj].push({ index, job }));
   const workers: Worker[] = [];
   const all = parts.map(
     (part) =>
       new Promise<void>((resolve, reject) => {
-        const w = new Worker(bootstrap, { eval: true, workerData: { jobs: part, ctx } });
+        const w = startTsWorker(workerUrl, { jobs: part, ctx });
         workers.push(w);
         let settled = false;
-        w.on('message', (m: { kind: string; index?: number; out?: ExampleOut; error?: { code: string; name: string; message: string; stack?: string } }) => {
+        w.on('message', (m: { kind: string; index?: number; out?: ExampleOut; error?: WorkerError }) => {
           if (m.kind === 'result') onResult(m.index as number, m.out as ExampleOut);
           else if (m.kind === 'done') {
             settled = true;
             resolve();
           } else if (m.kind === 'error') {
             settled = true;
-            const e = m.error!;
-            reject(e.code ? new JemdaError(e.code, e.message) : new Error(`${e.name}: ${e.message}\n${e.stack ?? ''}`));
+            reject(fromWorkerError(m.error!));
           }
         });
         w.on('error', (e) => {
