@@ -11,9 +11,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { readDataDir, utterances, writeDataDir, type DataDir } from '../data/datadir.ts';
 import { writeDirAtomic } from '../util/atomic.ts';
+import { runJobWorker } from '../util/job-worker.ts';
 import { ConfigError, DataError, JemdaError } from '../util/errors.ts';
 import { log, warn } from '../util/log.ts';
 import { progress } from '../util/progress.ts';
@@ -201,41 +202,8 @@ function split<T>(items: T[], n: number): T[][] {
   return parts;
 }
 
-interface WorkerMsg {
-  kind: 'tick' | 'done' | 'error';
-  n?: number;
-  result?: PerturbJobResult;
-  error?: { code: string; message: string; name: string; stack?: string };
-}
-
 function runInWorker(job: PerturbJob, tick: (n: number) => void, workers: Worker[]): Promise<PerturbJobResult> {
-  return new Promise((resolve, reject) => {
-    // tsx is registered inside the worker by an eval'd bootstrap (works whether or not the parent
-    // was started with --import tsx).
-    const workerUrl = new URL('./perturb-dir-worker.ts', import.meta.url).href;
-    const bootstrap = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(workerUrl)}); })`;
-    const worker = new Worker(bootstrap, { eval: true, workerData: job });
-    workers.push(worker);
-    let settled = false;
-    worker.on('message', (m: WorkerMsg) => {
-      if (m.kind === 'tick') tick(m.n ?? 1);
-      else if (m.kind === 'done') {
-        settled = true;
-        resolve(m.result!);
-      } else if (m.kind === 'error') {
-        settled = true;
-        const err = m.error!;
-        reject(err.code ? new JemdaError(err.code, err.message) : new Error(`${err.name}: ${err.message}\n${err.stack ?? ''}`));
-      }
-    });
-    worker.on('error', (e) => {
-      if (!settled) reject(e);
-      settled = true;
-    });
-    worker.on('exit', (code) => {
-      if (!settled) reject(new Error(`perturb worker exited with code ${code}`));
-    });
-  });
+  return runJobWorker(new URL('./perturb-dir-worker.ts', import.meta.url), job, tick, workers, 'perturb worker');
 }
 
 /** The work items of a data dir: its utterances, cut from recordings when it has segments. */

@@ -9,11 +9,12 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { loadUtterance, sliceSeconds } from '../audio/load.ts';
 import { assertFinite, openMatrixWriter } from '../data/kaldi-io.ts';
 import { readTable, readTableEntries, sortC, writeTable } from '../data/kaldi-text.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
+import { runJobWorker } from '../util/job-worker.ts';
 import { DataError, FeatureError, JemdaError } from '../util/errors.ts';
 import { log, warn } from '../util/log.ts';
 import { progress } from '../util/progress.ts';
@@ -150,42 +151,8 @@ export function runJob(spec: JobSpec, tick: (n: number) => void = () => {}): Job
   return { numDone, skipped, numFrames };
 }
 
-interface WorkerMsg {
-  kind: 'tick' | 'done' | 'error';
-  n?: number;
-  result?: JobResult;
-  error?: { code: string; message: string; name: string; stack?: string };
-}
-
 function runJobInWorker(spec: JobSpec, tick: (n: number) => void, workers: Worker[]): Promise<JobResult> {
-  return new Promise((resolve, reject) => {
-    // A .ts worker needs tsx's loader inside it; `execArgv: ['--import', 'tsx']` only works when the
-    // parent was started with it, so an eval'd bootstrap registers tsx, then imports the worker.
-    const workerUrl = new URL('./make-feats-worker.ts', import.meta.url).href;
-    const bootstrap = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(workerUrl)}); })`;
-    const worker = new Worker(bootstrap, { eval: true, workerData: spec });
-    workers.push(worker);
-    let settled = false;
-    worker.on('message', (m: WorkerMsg) => {
-      if (m.kind === 'tick') tick(m.n ?? 1);
-      else if (m.kind === 'done') {
-        settled = true;
-        resolve(m.result!);
-      } else if (m.kind === 'error') {
-        settled = true;
-        const err = m.error!;
-        if (err.code) reject(new JemdaError(err.code, err.message));
-        else reject(new Error(`${err.name}: ${err.message}\n${err.stack ?? ''}`));
-      }
-    });
-    worker.on('error', (e) => {
-      if (!settled) reject(e);
-      settled = true;
-    });
-    worker.on('exit', (code) => {
-      if (!settled) reject(new Error(`feature worker for ${spec.arkFile} exited with code ${code}`));
-    });
-  });
+  return runJobWorker(new URL('./make-feats-worker.ts', import.meta.url), spec, tick, workers, `feature worker for ${spec.arkFile}`);
 }
 
 /** Extract features for a whole data dir; see the file comment. */
