@@ -7,8 +7,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { buildModel, defaultFrontEnd } from '../../src/model/builders/index.ts';
 import { importModel } from '../../src/model/importer.ts';
@@ -23,6 +21,7 @@ import { resolveConfig, type AdaptConfig, type Method } from '../../src/adapt/co
 import { DivergenceError } from '../../src/util/errors.ts';
 import { Rng } from '../../src/util/rng.ts';
 import { blobs, unlabeled } from './synthetic.ts';
+import { tmpDir, sameWeights as same, readMetrics, runAndDiff } from './trainer-helpers.ts';
 import type { Trainable } from '../../src/model/types.ts';
 
 const SHAPE = [20, 10];
@@ -166,8 +165,7 @@ async function opts(method: Method, expDir: string, cfg: Partial<AdaptConfig>, s
   };
 }
 
-const tmp = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'jemda-engine-ort-'));
-const same = (a: Map<string, Float32Array>, b: Map<string, Float32Array>): boolean => [...a].every(([k, v]) => b.has(k) && v.every((x, i) => x === b.get(k)![i]));
+const tmp = (): string => tmpDir('jemda-engine-ort-');
 
 test('ort engine: same seed → same weights; interrupted + resumed → same final weights', async () => {
   const dirs = [tmp(), tmp(), tmp()];
@@ -177,7 +175,7 @@ test('ort engine: same seed → same weights; interrupted + resumed → same fin
     assert.ok(same(r1.weights, r2.weights));
     const r3 = await runTrainer(await opts('jem', dirs[1], {}, 6));
     assert.ok(!same(r1.weights, r3.weights), 'another seed gives the same weights');
-    const lines = fs.readFileSync(path.join(dirs[0], 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readMetrics(dirs[0]);
     assert.equal(lines.length, 6);
     assert.ok(lines.every((l) => Number.isFinite(l.gradNorm) && Number.isFinite(l.eData) && l.sgldSteps === 4));
     let n = 0;
@@ -197,7 +195,7 @@ test('ort engine: divergence guard gives up with DivergenceError after K failure
   const d = tmp();
   try {
     await assert.rejects(runTrainer(await opts('jem', d, { sgldStepSize: 1e12, sgldNoise: 0, maxFailures: 2, maxAbsEnergy: 1e4 })), (e: unknown) => e instanceof DivergenceError);
-    const events = fs.readFileSync(path.join(d, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((l) => l.event === 'divergence');
+    const events = readMetrics(d).filter((l) => l.event === 'divergence');
     assert.equal(events.length, 2);
   } finally {
     fs.rmSync(d, { recursive: true, force: true });
@@ -210,10 +208,7 @@ test('ort engine baselines: adabn sets exact pooled BN stats only, tent moves BN
     const d = tmp();
     dirs.push(d);
     const o = await opts(m, d, cfg);
-    const before = new Map([...o.ort!.getWeights()].map(([k, a]) => [k, Float32Array.from(a)]));
-    const r = await runTrainer(o);
-    const changed = [...before].filter(([k, v]) => !same(new Map([[k, v]]), new Map([[k, r.weights.get(k)!]]))).map(([k]) => k);
-    return { r, changed };
+    return runAndDiff(o, new Map([...o.ort!.getWeights()].map(([k, a]) => [k, Float32Array.from(a)])));
   };
   try {
     assert.deepEqual((await run('source-only')).changed, []);

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { makeFakeModel } from '../jem/fake-model.ts';
 import { TfjsEnergyGrad } from '../../src/jem/energy-grad-tfjs.ts';
@@ -10,6 +9,7 @@ import { resolveConfig, type AdaptConfig, type Method } from '../../src/adapt/co
 import { listCheckpoints } from '../../src/adapt/checkpoint.ts';
 import { DivergenceError } from '../../src/util/errors.ts';
 import { blobs, unlabeled } from './synthetic.ts';
+import { tmpDir, sameWeights as same, readMetrics, runAndDiff } from './trainer-helpers.ts';
 
 const DIM = 8;
 const source = blobs(96, DIM, 3, 0, 1);
@@ -34,18 +34,7 @@ function opts(method: Method, expDir: string, cfg: Partial<AdaptConfig>, seed = 
   };
 }
 
-function tmp(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'jemda-trainer-'));
-}
-
-function same(a: Map<string, Float32Array>, b: Map<string, Float32Array>): boolean {
-  for (const [k, v] of a) {
-    const w = b.get(k);
-    if (!w || w.length !== v.length) return false;
-    for (let i = 0; i < v.length; i++) if (v[i] !== w[i]) return false;
-  }
-  return true;
-}
+const tmp = (): string => tmpDir('jemda-trainer-');
 
 test('jem: same seed → same weights; different seed → different; metrics and checkpoints written', async () => {
   const d1 = tmp();
@@ -57,7 +46,7 @@ test('jem: same seed → same weights; different seed → different; metrics and
     const r3 = await runTrainer(opts('jem', d3, {}, 6));
     assert.ok(same(r1.weights, r2.weights), 'same seed gives identical weights');
     assert.ok(!same(r1.weights, r3.weights), 'another seed gives other weights');
-    const lines = fs.readFileSync(path.join(d1, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readMetrics(d1);
     assert.equal(lines.length, 8);
     for (const k of ['loss', 'eData', 'eSamples', 'sgldSteps', 'gradNorm', 'sgldGradNorm']) assert.ok(Number.isFinite(lines[0][k]), k);
     assert.ok(lines[2].buffer && Number.isFinite(lines[2].buffer.meanChainSteps));
@@ -82,7 +71,7 @@ test('jem: interrupted (shouldStop) then resumed → same final weights as unint
     assert.equal(rest.steps, 8);
     assert.deepEqual(rest.averagedOver, [6, 8]);
     assert.ok(same(full.weights, rest.weights), 'resumed weights equal the uninterrupted run');
-    const lines = fs.readFileSync(path.join(b, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readMetrics(b);
     assert.deepEqual(lines.map((l) => l.step), [1, 2, 3, 4, 5, 6, 7, 8]);
   } finally {
     for (const d of [a, b]) fs.rmSync(d, { recursive: true, force: true });
@@ -97,7 +86,7 @@ test('divergence guard: a huge SGLD step restores, reseeds, and gives up with Di
       assert.match((e as Error).message, /diverged 3 times/);
       return true;
     });
-    const events = fs.readFileSync(path.join(d, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((l) => l.event === 'divergence');
+    const events = readMetrics(d).filter((l) => l.event === 'divergence');
     assert.equal(events.length, 3);
     assert.ok(events.every((e) => e.restoredFrom === 0));
   } finally {
@@ -137,10 +126,7 @@ test('baselines: source-only copies, adabn moves BN stats only, tent moves BN af
     const d = tmp();
     dirs.push(d);
     const o = opts(m, d, cfg);
-    const before = o.model!.getWeights();
-    const r = await runTrainer(o);
-    const changed = [...before].filter(([k, v]) => !same(new Map([[k, v]]), new Map([[k, r.weights.get(k)!]]))).map(([k]) => k);
-    return { r, changed };
+    return runAndDiff(o, o.model!.getWeights());
   };
   try {
     assert.deepEqual((await run('source-only')).changed, []);
