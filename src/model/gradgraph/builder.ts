@@ -54,15 +54,7 @@ export class GraphEmitter {
   /** Emit one node; returns its output names. */
   op(opType: string, inputs: string[], attrs: Record<string, AttrValue> = {}, nOut = 1, base = opType): string[] {
     const outputs = Array.from({ length: nOut }, () => this.fresh(base));
-    this.nodes.push(
-      onnx.NodeProto.create({
-        opType,
-        name: this.fresh(`${opType}_node`),
-        input: inputs,
-        output: outputs,
-        attribute: Object.entries(attrs).map(([k, v]) => makeAttr(k, v)),
-      }),
-    );
+    this.opNamed(opType, inputs, outputs, attrs);
     return outputs;
   }
 
