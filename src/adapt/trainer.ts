@@ -404,21 +404,31 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
     return verdict(metrics, [dataEnergy, sampleEnergy, r.parts.eData, r.parts.eSamples]);
   }
 
+  /**
+   * The batch of a gradient baseline step: target rows for tent (no labels); otherwise rows of the
+   * labeled set (oracle labels or pseudo-labels) with their labels, or null when it is empty.
+   */
+  function baselineBatch(step: number, seed: number): { x: Float32Array; y: Int32Array | null } | null {
+    const B = cfg.batchSize;
+    if (method === 'tent') return { x: gatherRows(o.target.x, dim, batchIndices(o.target.n, B, step, seed, 'target')), y: null };
+    const set = method === 'supervised' ? (o.oracleTarget as LabeledSet) : (pseudo as LabeledSet);
+    if (set.n === 0) return null;
+    const idx = batchIndices(set.n, B, step, seed, method);
+    return { x: gatherRows(set.x, dim, idx), y: Int32Array.from(idx, (i) => set.y[i]) };
+  }
+
   function gradStep(step: number, seed: number): StepOutcome {
     const B = cfg.batchSize;
+    const batch = baselineBatch(step, seed);
+    if (!batch) return { ok: true, metrics: { loss: 0, gradNorm: 0 } };
+    const { x, y } = batch;
     let lossFn: () => { loss: tf.Scalar; parts: Record<string, tf.Scalar> };
-    if (method === 'tent') {
-      const xt = gatherRows(o.target.x, dim, batchIndices(o.target.n, B, step, seed, 'target'));
+    if (!y) {
       lossFn = () => {
-        const ent = predictionEntropy(model.logits(tensor(xt, B), { training, updateStats: training }));
+        const ent = predictionEntropy(model.logits(tensor(x, B), { training, updateStats: training }));
         return { loss: ent, parts: { entropy: ent } };
       };
     } else {
-      const set = method === 'supervised' ? (o.oracleTarget as LabeledSet) : (pseudo as LabeledSet);
-      if (set.n === 0) return { ok: true, metrics: { loss: 0, gradNorm: 0 } };
-      const idx = batchIndices(set.n, B, step, seed, method);
-      const x = gatherRows(set.x, dim, idx);
-      const y = Int32Array.from(idx, (i) => set.y[i]);
       lossFn = () => {
         const ce = crossEntropy(model.logits(tensor(x, B), { training, updateStats: training }), tf.tensor1d(y, 'int32'));
         return { loss: ce, parts: { xent: ce } };
@@ -447,17 +457,14 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
     const B = cfg.batchSize;
     const K = o.numClasses;
     const bnMode = training ? 'train' : 'eval';
+    const batch = baselineBatch(step, seed);
+    if (!batch) return { ok: true, metrics: { loss: 0, gradNorm: 0 } };
+    const { x, y } = batch;
     let r: GradResult;
-    if (method === 'tent') {
-      const xt = gatherRows(o.target.x, dim, batchIndices(o.target.n, B, step, seed, 'target'));
-      const g = await eng.lossAndGrad(xt, B, (logits) => entropyGrad(logits, B, K), { bnMode });
+    if (!y) {
+      const g = await eng.lossAndGrad(x, B, (logits) => entropyGrad(logits, B, K), { bnMode });
       r = { loss: g.loss, parts: { entropy: g.loss }, grads: g.grads, bnStats: g.bnStats };
     } else {
-      const set = method === 'supervised' ? (o.oracleTarget as LabeledSet) : (pseudo as LabeledSet);
-      if (set.n === 0) return { ok: true, metrics: { loss: 0, gradNorm: 0 } };
-      const idx = batchIndices(set.n, B, step, seed, method);
-      const x = gatherRows(set.x, dim, idx);
-      const y = Int32Array.from(idx, (i) => set.y[i]);
       const g = await crossEntropyTerm(eng, x, y, K, 1, { bnMode });
       r = { loss: g.loss, parts: { xent: g.loss }, grads: g.grads, bnStats: g.bnStats };
     }
