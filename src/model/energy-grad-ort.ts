@@ -9,7 +9,7 @@ import type { ModelProto } from './onnx-io.ts';
 import type { EnergyGrad } from './types.ts';
 import { buildEnergyGradGraph, type GradGraph } from './grad-graph.ts';
 import type { MaxPoolGrad } from './gradgraph/builder.ts';
-import { OrtRunner } from './ort-runner.ts';
+import { OrtRunner, replaceWeightTensors } from './ort-runner.ts';
 import { onnx, floatTensor, type ModelProto as Proto } from './onnx-io.ts';
 import { MismatchError, OnnxError } from '../util/errors.ts';
 
@@ -91,13 +91,7 @@ export class EnergyGradOrt implements EnergyGrad {
 
   /** Replace fed weights (names not in the graph are ignored; sizes must match). */
   setWeights(w: Map<string, Float32Array>): void {
-    for (const [n, data] of w) {
-      const cur = this.weightTensors.get(n);
-      if (!cur) continue;
-      if (data.length !== cur.size) throw new MismatchError(`weight '${n}': ${data.length} values, expected ${cur.size}`);
-      this.weightTensors.set(n, new ort.Tensor('float32', data, cur.dims as number[]));
-      this.stale = true;
-    }
+    replaceWeightTensors(this.weightTensors, w, () => (this.stale = true));
   }
 
   /** 'baked' mode: rebuild the session with the current weights after setWeights. */

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import * as ort from 'onnxruntime-node';
 import { onnx, decodeModel, encodeModel, toNum, type ModelProto } from './onnx-io.ts';
-import { OnnxError } from '../util/errors.ts';
+import { MismatchError, OnnxError } from '../util/errors.ts';
 import { log } from '../util/log.ts';
 
 export type Feed = { data: Float32Array | BigInt64Array | Int32Array; dims: number[] };
@@ -79,6 +79,21 @@ export function withExtraOutputs(model: ModelProto, names: string[], elemType = 
     have.add(name);
   }
   return m;
+}
+
+/**
+ * Replace weights fed as graph inputs: each name of `w` found in `tensors` gets a new float32
+ * tensor of the same dims (names not there are ignored; sizes must match), and `onReplace` is
+ * called after each replacement.
+ */
+export function replaceWeightTensors(tensors: Map<string, ort.Tensor>, w: Map<string, Float32Array>, onReplace?: () => void): void {
+  for (const [n, data] of w) {
+    const cur = tensors.get(n);
+    if (!cur) continue;
+    if (data.length !== cur.size) throw new MismatchError(`weight '${n}': ${data.length} values, expected ${cur.size}`);
+    tensors.set(n, new ort.Tensor('float32', data, cur.dims as number[]));
+    onReplace?.();
+  }
 }
 
 export class OrtRunner {

@@ -8,7 +8,7 @@
 import * as ort from 'onnxruntime-node';
 import { onnx, tensorToArray, type ModelProto } from './onnx-io.ts';
 import { buildVjpGraph, type BnMode, type VjpGraph, type VjpGraphOptions } from './vjp-graph.ts';
-import { OrtRunner } from './ort-runner.ts';
+import { OrtRunner, replaceWeightTensors } from './ort-runner.ts';
 import { MismatchError, OnnxError } from '../util/errors.ts';
 
 export interface VjpOrtOptions extends Omit<VjpGraphOptions, 'bnMode'> {
@@ -105,12 +105,7 @@ export class VjpOrt {
   }
 
   setWeights(w: Map<string, Float32Array>): void {
-    for (const [n, data] of w) {
-      const cur = this.weightTensors.get(n);
-      if (!cur) continue;
-      if (data.length !== cur.size) throw new MismatchError(`weight '${n}': ${data.length} values, expected ${cur.size}`);
-      this.weightTensors.set(n, new ort.Tensor('float32', data, cur.dims as number[]));
-    }
+    replaceWeightTensors(this.weightTensors, w);
   }
 
   /** Current weights and BatchNorm running statistics (the arrays fed to onnxruntime; copy before mutating). */
