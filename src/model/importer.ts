@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { JemdaError, MismatchError, OnnxError, UnsupportedOpError } from '../util/errors.ts';
+import { bnStatNames } from './bn-params.ts';
 import { findLogits } from './logits.ts';
 import { opsetVersion, tensorToArray, type ModelProto, type NodeProto } from './onnx-io.ts';
 import { OPS } from './ops/index.ts';
@@ -53,20 +54,6 @@ export function listUnsupportedOps(model: ModelProto): NodeRef[] {
     }
   });
   return out;
-}
-
-function bnStatNames(nodes: NodeProto[]): { stats: Set<string>; affine: Set<string> } {
-  const stats = new Set<string>();
-  const affine = new Set<string>();
-  for (const n of nodes) {
-    if (n.opType !== 'BatchNormalization') continue;
-    const i = n.input ?? [];
-    if (i[1]) affine.add(i[1]);
-    if (i[2]) affine.add(i[2]);
-    if (i[3]) stats.add(i[3]);
-    if (i[4]) stats.add(i[4]);
-  }
-  return { stats, affine };
 }
 
 export function importModel(model: ModelProto, opts: ImportOptions = {}): ImportedGraph {

@@ -17,6 +17,7 @@ import { RULES } from './gradgraph/rules.ts';
 import { nodesForLogits, defaultProbeShapes, infoGetter, markDifferentiable, backpropNode } from './gradgraph/walk.ts';
 import { cloneNode, valueInfo, probe, constTable, swapReluMaxPool } from './grad-graph.ts';
 import { inputDims } from './ort-runner.ts';
+import { bnStatNames } from './bn-params.ts';
 import { ConfigError, OnnxError, UnsupportedOpError } from '../util/errors.ts';
 import type { Trainable } from './types.ts';
 
@@ -94,16 +95,7 @@ function diffPositions(n: NodeProto): Set<number> {
 export function resolveTrainable(model: ModelProto, trainable: Trainable | string[]): Set<string> {
   const g = model.graph!;
   const floats = new Set((g.initializer ?? []).filter((t) => t.dataType === DT.FLOAT).map((t) => t.name!));
-  const stats = new Set<string>();
-  const affine = new Set<string>();
-  for (const n of g.node ?? []) {
-    if (n.opType !== 'BatchNormalization') continue;
-    const i = n.input ?? [];
-    if (i[1]) affine.add(i[1]);
-    if (i[2]) affine.add(i[2]);
-    if (i[3]) stats.add(i[3]);
-    if (i[4]) stats.add(i[4]);
-  }
+  const { stats, affine } = bnStatNames(g.node ?? []);
   if (Array.isArray(trainable)) {
     for (const t of trainable) {
       if (!floats.has(t)) throw new ConfigError(`trainable '${t}' is not a float initializer of the model`);
