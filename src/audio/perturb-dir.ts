@@ -11,10 +11,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Worker } from 'node:worker_threads';
 import { readDataDir, utterances, writeDataDir, type DataDir } from '../data/datadir.ts';
 import { writeDirAtomic } from '../util/atomic.ts';
-import { runJobWorker } from '../util/job-worker.ts';
+import { runJobs, splitJobs } from '../util/job-worker.ts';
 import { ConfigError, DataError, JemdaError } from '../util/errors.ts';
 import { log, warn } from '../util/log.ts';
 import { progress } from '../util/progress.ts';
@@ -192,20 +191,6 @@ export function runPerturbJob(job: PerturbJob, tick: (n: number) => void = () =>
   return { durations, numClipped };
 }
 
-/** Split into n contiguous, nearly equal parts, dropping empty ones. */
-function split<T>(items: T[], n: number): T[][] {
-  const parts: T[][] = [];
-  for (let j = 0; j < n; j++) {
-    const a = Math.floor((items.length * j) / n), b = Math.floor((items.length * (j + 1)) / n);
-    if (b > a) parts.push(items.slice(a, b));
-  }
-  return parts;
-}
-
-function runInWorker(job: PerturbJob, tick: (n: number) => void, workers: Worker[]): Promise<PerturbJobResult> {
-  return runJobWorker(new URL('./perturb-dir-worker.ts', import.meta.url), job, tick, workers, 'perturb worker');
-}
-
 /** The work items of a data dir: its utterances, cut from recordings when it has segments. */
 export function perturbItems(d: DataDir): PerturbItem[] {
   return utterances(d).map((utt) => {
@@ -249,21 +234,12 @@ export async function perturbDataDir(opts: PerturbOptions): Promise<PerturbResul
   fs.mkdirSync(path.join(staging, 'wav'), { recursive: true });
   try {
     const nj = Math.max(1, Math.min(opts.nj ?? 1, items.length));
-    const jobs: PerturbJob[] = split(items, nj).map((p) => ({ items: p, wavDir: path.join(staging, 'wav'), seed, effect }));
+    const jobs: PerturbJob[] = splitJobs(items, nj).map((p) => ({ items: p, wavDir: path.join(staging, 'wav'), seed, effect }));
     const bar = opts.showProgress === false ? null : progress(`perturb-data-dir ${opts.effect}`, items.length);
     const tick = (n: number) => bar?.tick(n);
     let results: PerturbJobResult[];
     try {
-      if (jobs.length === 1) results = [runPerturbJob(jobs[0], tick)];
-      else {
-        const workers: Worker[] = [];
-        try {
-          results = await Promise.all(jobs.map((j) => runInWorker(j, tick, workers)));
-        } catch (e) {
-          await Promise.all(workers.map((w) => w.terminate()));
-          throw e;
-        }
-      }
+      results = await runJobs(jobs, runPerturbJob, new URL('./perturb-dir-worker.ts', import.meta.url), tick, () => 'perturb worker');
     } finally {
       bar?.stop();
     }

@@ -9,12 +9,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Worker } from 'node:worker_threads';
 import { loadUtterance, sliceSeconds } from '../audio/load.ts';
 import { assertFinite, openMatrixWriter } from '../data/kaldi-io.ts';
 import { readTable, readTableEntries, sortC, writeTable } from '../data/kaldi-text.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
-import { runJobWorker } from '../util/job-worker.ts';
+import { runJobs, splitJobs } from '../util/job-worker.ts';
 import { DataError, FeatureError, JemdaError } from '../util/errors.ts';
 import { log, warn } from '../util/log.ts';
 import { progress } from '../util/progress.ts';
@@ -77,14 +76,7 @@ export function listUttJobs(dataDir: string): UttJob[] {
 }
 
 /** Split into n contiguous, nearly equal parts (Kaldi split_scp.pl), dropping empty parts. */
-export function splitJobs<T>(items: T[], n: number): T[][] {
-  const parts: T[][] = [];
-  for (let j = 0; j < n; j++) {
-    const a = Math.floor((items.length * j) / n), b = Math.floor((items.length * (j + 1)) / n);
-    if (b > a) parts.push(items.slice(a, b));
-  }
-  return parts;
-}
+export { splitJobs };
 
 export interface JobSpec {
   type: FeatType;
@@ -151,10 +143,6 @@ export function runJob(spec: JobSpec, tick: (n: number) => void = () => {}): Job
   return { numDone, skipped, numFrames };
 }
 
-function runJobInWorker(spec: JobSpec, tick: (n: number) => void, workers: Worker[]): Promise<JobResult> {
-  return runJobWorker(new URL('./make-feats-worker.ts', import.meta.url), spec, tick, workers, `feature worker for ${spec.arkFile}`);
-}
-
 /** Extract features for a whole data dir; see the file comment. */
 export async function makeFeats(opts: MakeFeatsOptions): Promise<MakeFeatsResult> {
   const { type, dataDir } = opts;
@@ -182,19 +170,12 @@ export async function makeFeats(opts: MakeFeatsOptions): Promise<MakeFeatsResult
   const tick = (n: number) => bar?.tick(n);
   let results: JobResult[];
   try {
-    if (specs.length === 1) results = [runJob(specs[0], tick)];
-    else {
-      const workers: Worker[] = [];
-      try {
-        results = await Promise.all(specs.map((s) => runJobInWorker(s, tick, workers)));
-      } catch (e) {
-        // one job failed: stop the others and remove the temp archives they leave behind
-        await Promise.all(workers.map((w) => w.terminate()));
-        const prefix = `.raw_${type}_${name}.`, mark = `.tmp-${process.pid}-`;
-        for (const f of fs.readdirSync(arkDir)) if (f.startsWith(prefix) && f.includes(mark)) fs.rmSync(path.join(arkDir, f), { force: true });
-        throw e;
-      }
-    }
+    // when one job fails the others are stopped: remove the temp archives they leave behind
+    const removeTemps = () => {
+      const prefix = `.raw_${type}_${name}.`, mark = `.tmp-${process.pid}-`;
+      for (const f of fs.readdirSync(arkDir)) if (f.startsWith(prefix) && f.includes(mark)) fs.rmSync(path.join(arkDir, f), { force: true });
+    };
+    results = await runJobs(specs, runJob, new URL('./make-feats-worker.ts', import.meta.url), tick, (s) => `feature worker for ${s.arkFile}`, removeTemps);
   } finally {
     bar?.stop();
   }

@@ -43,6 +43,40 @@ export function runJobWorker<R>(fileUrl: string | URL, job: unknown, tick: (n: n
   });
 }
 
+/** Split into n contiguous, nearly equal parts, dropping empty ones. */
+export function splitJobs<T>(items: T[], n: number): T[][] {
+  const parts: T[][] = [];
+  for (let j = 0; j < n; j++) {
+    const a = Math.floor((items.length * j) / n), b = Math.floor((items.length * (j + 1)) / n);
+    if (b > a) parts.push(items.slice(a, b));
+  }
+  return parts;
+}
+
+/**
+ * Run the jobs: a single one in this thread (`run`), several in one worker each on the .ts module
+ * `fileUrl` (`what(job)` names a worker in the error for an unexpected exit). When one fails, all
+ * workers are terminated and `cleanup` runs before the error is rethrown.
+ */
+export async function runJobs<J, R>(
+  jobs: J[],
+  run: (job: J, tick: (n: number) => void) => R,
+  fileUrl: string | URL,
+  tick: (n: number) => void,
+  what: (job: J) => string,
+  cleanup?: () => void,
+): Promise<R[]> {
+  if (jobs.length === 1) return [run(jobs[0], tick)];
+  const workers: Worker[] = [];
+  try {
+    return await Promise.all(jobs.map((j) => runJobWorker<R>(fileUrl, j, tick, workers, what(j))));
+  } catch (e) {
+    await Promise.all(workers.map((w) => w.terminate()));
+    cleanup?.();
+    throw e;
+  }
+}
+
 /** Worker side: run the job in workerData and post ticks, the result or the error. */
 export function serveJob<J, R>(run: (job: J, tick: (n: number) => void) => R): void {
   const port = parentPort!;
