@@ -29,3 +29,13 @@ export function makeValidDir(dir: string): void {
     utt2label: 's1-a yes\ns1-b no\ns2-a yes\n',
   });
 }
+
+/** The 16-byte global header of a Kaldi compressed matrix: min, range (float32), rows, cols (int32), little-endian. */
+export function globalHeader(min: number, range: number, rows: number, cols: number): Buffer {
+  const b = Buffer.alloc(16);
+  b.writeFloatLE(min, 0);
+  b.writeFloatLE(range, 4);
+  b.writeInt32LE(rows, 8);
+  b.writeInt32LE(cols, 12);
+  return b;
+}

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { closeCachedArchives, openMatrixWriter, readMatrices, readMatrixAt, readVectors } from '../../src/data/kaldi-io.ts';
 import { JemdaError } from '../../src/util/errors.ts';
 import { Rng } from '../../src/util/rng.ts';
-import { rm, tempDir } from './helpers.ts';
+import { globalHeader, rm, tempDir } from './helpers.ts';
 
 function validArchive(dir: string): { bytes: Buffer; offsets: number[] } {
   const f = path.join(dir, 'valid.ark');
@@ -20,14 +20,7 @@ function validArchive(dir: string): { bytes: Buffer; offsets: number[] } {
   w.writeVector('v1', new Float32Array([1, 2, 3]));
   w.write('u3', { rows: 0, cols: 0, data: new Float32Array(0) });
   w.close();
-  const hdr = (min: number, range: number, r: number, c: number) => {
-    const b = Buffer.alloc(16);
-    b.writeFloatLE(min, 0);
-    b.writeFloatLE(range, 4);
-    b.writeInt32LE(r, 8);
-    b.writeInt32LE(c, 12);
-    return b;
-  };
+  const hdr = globalHeader;
   const compressed = Buffer.concat([
     Buffer.from('c1 \0BCM '), hdr(-1, 2, 2, 2), Buffer.from([0, 0, 0, 64, 0, 128, 255, 255, 0, 0, 0, 1, 0, 2, 0, 3]), Buffer.from([1, 2, 3, 4]),
     Buffer.from('c2 \0BCM2 '), hdr(0, 1, 1, 2), Buffer.from([1, 0, 255, 255]),

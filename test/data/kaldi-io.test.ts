@@ -14,7 +14,7 @@ import {
   parseWspecifier,
 } from '../../src/data/kaldi-io.ts';
 import { FeatureError, ConfigError } from '../../src/util/errors.ts';
-import { rm, tempDir } from './helpers.ts';
+import { globalHeader, rm, tempDir } from './helpers.ts';
 
 const i32 = (v: number) => {
   const b = Buffer.alloc(5);
@@ -186,14 +186,6 @@ function byteMap(p0: number, p25: number, p75: number, p100: number, v: number):
   if (v <= 64) return p0 + ((p25 - p0) * v) / 64;
   if (v <= 192) return p25 + ((p75 - p25) * (v - 64)) / 128;
   return p75 + ((p100 - p75) * (v - 192)) / 63;
-}
-function globalHeader(min: number, range: number, rows: number, cols: number): Buffer {
-  const b = Buffer.alloc(16);
-  b.writeFloatLE(min, 0);
-  b.writeFloatLE(range, 4);
-  b.writeInt32LE(rows, 8);
-  b.writeInt32LE(cols, 12);
-  return b;
 }
 
 test('compressed matrices CM, CM2, CM3 decode by the formulas (hand-made bytes)', () => {
