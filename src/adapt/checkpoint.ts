@@ -10,10 +10,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeDirAtomic } from '../util/atomic.ts';
+import { checkpointDir } from '../util/checkpoint-dirs.ts';
 import { DataError } from '../util/errors.ts';
 import type { RngState } from '../util/rng.ts';
 import type { AdamState } from './optimizer.ts';
 import { ReplayBuffer } from '../jem/replay-buffer.ts';
+
+export { checkpointDir, listCheckpoints, pruneCheckpoints } from '../util/checkpoint-dirs.ts';
 
 export interface TrainState {
   step: number;
@@ -29,10 +32,6 @@ export interface Checkpoint {
   weights: Map<string, Float32Array>;
   optimizer: AdamState | null;
   buffer: ReplayBuffer | null;
-}
-
-export function checkpointDir(expDir: string, step: number): string {
-  return path.join(expDir, 'checkpoints', `step-${step}`);
 }
 
 export function writeArrays(dir: string, base: string, arrays: Map<string, Float32Array>): void {
@@ -103,24 +102,6 @@ export function loadCheckpoint(dir: string): Checkpoint {
   }
   const buffer = fs.existsSync(path.join(dir, 'buffer', 'buffer.json')) ? ReplayBuffer.load(path.join(dir, 'buffer')) : null;
   return { state, weights, optimizer, buffer };
-}
-
-/** Steps of the complete checkpoints in EXPDIR, ascending. */
-export function listCheckpoints(expDir: string): number[] {
-  const root = path.join(expDir, 'checkpoints');
-  if (!fs.existsSync(root)) return [];
-  return fs
-    .readdirSync(root)
-    .map((d) => /^step-(\d+)$/.exec(d))
-    .filter((m): m is RegExpExecArray => m !== null && fs.existsSync(path.join(root, m[0], 'state.json')))
-    .map((m) => Number(m[1]))
-    .sort((a, b) => a - b);
-}
-
-/** Remove all but the newest `keep` checkpoints. */
-export function pruneCheckpoints(expDir: string, keep: number): void {
-  const steps = listCheckpoints(expDir);
-  for (const s of steps.slice(0, Math.max(0, steps.length - keep))) fs.rmSync(checkpointDir(expDir, s), { recursive: true, force: true });
 }
 
 /** Element-wise mean of weight maps (all must have the same names and lengths). */

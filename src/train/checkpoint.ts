@@ -11,6 +11,8 @@ import { DataError } from '../util/errors.ts';
 import type { RngState } from '../util/rng.ts';
 import type { AdamWState } from './adamw.ts';
 
+export { checkpointDir, listCheckpoints, pruneCheckpoints } from '../util/checkpoint-dirs.ts';
+
 export interface Checkpoint {
   step: number;
   epoch: number;
@@ -26,10 +28,6 @@ interface TensorEntry {
   name: string;
   offset: number;
   length: number;
-}
-
-export function checkpointDir(expDir: string, step: number): string {
-  return path.join(expDir, 'checkpoints', `step-${step}`);
 }
 
 export function saveCheckpoint(dir: string, c: Checkpoint): void {
@@ -76,22 +74,4 @@ export function loadCheckpoint(dir: string): Checkpoint {
     (e.group === 'weights' ? c.weights : e.group === 'm' ? c.adam.m : c.adam.v).set(e.name, a);
   }
   return c;
-}
-
-/** Steps of the complete checkpoints under EXPDIR/checkpoints, ascending. */
-export function listCheckpoints(expDir: string): number[] {
-  const dir = path.join(expDir, 'checkpoints');
-  if (!fs.existsSync(dir)) return [];
-  return fs
-    .readdirSync(dir)
-    .map((d) => /^step-(\d+)$/.exec(d))
-    .filter((m): m is RegExpExecArray => m !== null && fs.existsSync(path.join(dir, m[0], 'state.json')))
-    .map((m) => Number(m[1]))
-    .sort((a, b) => a - b);
-}
-
-/** Delete all but the newest `keep` checkpoints. */
-export function pruneCheckpoints(expDir: string, keep: number): void {
-  const steps = listCheckpoints(expDir);
-  for (const s of steps.slice(0, Math.max(0, steps.length - keep))) fs.rmSync(checkpointDir(expDir, s), { recursive: true, force: true });
 }
