@@ -9,6 +9,8 @@
  * derivative so small that float32 noise and kink crossings dominate it (e.g. a first-layer conv
  * filter of a 62k-unit ReLU layer); the random part still probes every component.
  */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { ONNX_REF } from '../shared-ref.ts';
 import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
@@ -138,4 +140,16 @@ export function checkModelGrads(
   Rt.dispose();
   model.dispose();
   return out;
+}
+
+/** The finite-difference gradient test of each reference model, named for `backend` (selected by the caller). */
+export function registerModelGradTests(backend: string): void {
+  for (const m of MODELS) {
+    test(`[${backend}] ${m}: input and parameter gradients match central differences (rel <= 1e-2)`, (t) => {
+      const checks = checkModelGrads(m, { batch: m.startsWith('mlp') ? undefined : 1, frames: m.startsWith('tdnn') ? 40 : undefined });
+      const worst = Math.max(...checks.map((c) => c.relErr));
+      t.diagnostic(`${m}: worst rel err ${worst.toExponential(2)}; ${checks.map((c) => `${c.what} ${c.relErr.toExponential(1)}`).join(', ')}`);
+      for (const c of checks) assert.ok(c.relErr <= 1e-2, `${c.what}: analytic ${c.analytic} vs FD ${c.fd} (eps ${c.eps}, rel ${c.relErr})`);
+    });
+  }
 }

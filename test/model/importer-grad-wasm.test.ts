@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { selectBackend } from '../../src/model/backend.ts';
-import { checkModelGrads, MODELS } from './importer-grad-shared.ts';
+import { registerModelGradTests } from './importer-grad-shared.ts';
 import { jsConv, registerKernelTests } from './importer-kernels-shared.ts';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../src/util/rng.ts';
@@ -16,14 +16,7 @@ before(async () => {
   await selectBackend('wasm');
 });
 
-for (const m of MODELS) {
-  test(`[wasm] ${m}: input and parameter gradients match central differences (rel <= 1e-2)`, (t) => {
-    const checks = checkModelGrads(m, { batch: m.startsWith('mlp') ? undefined : 1, frames: m.startsWith('tdnn') ? 40 : undefined });
-    const worst = Math.max(...checks.map((c) => c.relErr));
-    t.diagnostic(`${m}: worst rel err ${worst.toExponential(2)}; ${checks.map((c) => `${c.what} ${c.relErr.toExponential(1)}`).join(', ')}`);
-    for (const c of checks) assert.ok(c.relErr <= 1e-2, `${c.what}: analytic ${c.analytic} vs FD ${c.fd} (eps ${c.eps}, rel ${c.relErr})`);
-  });
-}
+registerModelGradTests('wasm');
 
 registerKernelTests('wasm');
 
