@@ -89,19 +89,16 @@ if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 4 ]; then
     mark_done "$dir" adapt
     rm -f "$dir/.done.eval"
   }
-  pids=()
   for domain in $domains; do
     for method in $methods; do
       dir=$exp/$method/$domain
       if stage_done "$dir" adapt; then continue; fi
       mkdir -p "$(dirname "$dir")"
       log "stage 4: $method → $domain (log: $dir.log)"
-      adapt_one "$method" "$domain" &
-      pids+=($!)
-      if [ "${#pids[@]}" -ge "$nj" ]; then wait "${pids[0]}" || exit 1; pids=("${pids[@]:1}"); fi
+      bg_job "$nj" adapt_one "$method" "$domain"
     done
   done
-  for p in "${pids[@]}"; do wait "$p" || exit 1; done
+  bg_wait
 fi
 
 if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
@@ -113,19 +110,16 @@ if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
       || { log "stage 5: eval of $method ($domain) FAILED (see $dir/eval.log)"; return 1; }
     mark_done "$dir" eval
   }
-  pids=()
   for domain in $domains; do
     for method in $methods; do
       dir=$exp/$method/$domain
       if stage_done "$dir" eval; then continue; fi
       rm -f "$exp/.done.results"
       log "stage 5: evaluating $method ($domain) on ${domain}_test and source_test"
-      eval_one "$method" "$domain" &
-      pids+=($!)
-      if [ "${#pids[@]}" -ge "$nj" ]; then wait "${pids[0]}" || exit 1; pids=("${pids[@]:1}"); fi
+      bg_job "$nj" eval_one "$method" "$domain"
     done
   done
-  for p in "${pids[@]}"; do wait "$p" || exit 1; done
+  bg_wait
   if ! stage_done "$exp" results; then
     jemda recipe-results --exp "$exp" --methods "$methods" --domains "$domains" \
       --out-md "$exp/results.md" --out-json "$exp/results.json"
