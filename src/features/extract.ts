@@ -112,12 +112,28 @@ function melFrames(samples: Float32Array, o: CommonOptions): { nf: number; mel: 
   return { nf, mel, energy: energies };
 }
 
+const dctCache = new Map<string, Float64Array>();
+
+/** The DCT matrix with the lifter folded into its rows (row k × lifter[k]), cached per shape:
+ * short utterances otherwise spend a noticeable share of their time rebuilding it. */
+function liftedDct(nc: number, nb: number, q: number): Float64Array {
+  const key = `${nc}|${nb}|${q}`;
+  let m = dctCache.get(key);
+  if (!m) {
+    m = dctMatrix(nc, nb);
+    const lift = lifterCoeffs(nc, q);
+    for (let k = 0; k < nc; k++) for (let b = 0; b < nb; b++) m[k * nb + b] *= lift[k];
+    if (dctCache.size > 16) dctCache.clear();
+    dctCache.set(key, m);
+  }
+  return m;
+}
+
 /** Kaldi MFCC: log mel energies (floored at FLT_EPSILON) → orthonormal DCT-II → lifter; c0 = log-energy when use-energy. */
 export function computeMfcc(samples: Float32Array, opts: Partial<MfccOptions> | Record<string, unknown> = {}): Matrix {
   const o = resolveOptions(MFCC_DEFAULTS, opts as Record<string, unknown>, 'mfcc options');
   const nb = o['num-mel-bins'], nc = o['num-ceps'];
-  const dct = dctMatrix(nc, nb);
-  const lift = lifterCoeffs(nc, o['cepstral-lifter']);
+  const dct = liftedDct(nc, nb, o['cepstral-lifter']);
   const { nf, mel, energy } = melFrames(samples, o);
   const out = new Float32Array(nf * nc);
   const useEnergy = o['use-energy'];
@@ -128,7 +144,7 @@ export function computeMfcc(samples: Float32Array, opts: Partial<MfccOptions> | 
       let s = 0;
       const row = k * nb;
       for (let b = 0; b < nb; b++) s += dct[row + b] * mel[mb + b];
-      out[base + k] = s * lift[k];
+      out[base + k] = s;
     }
     if (useEnergy) out[base] = energy[f];
   }
