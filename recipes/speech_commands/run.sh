@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# speech_commands: Google Speech Commands v2 from disk (12-class task), as the labeled source
+# domain. Point --root at the extracted archive (a folder per word, validation_list.txt,
+# testing_list.txt, _background_noise_/). Adapting to a target domain of your own then works like
+# stage 4 of recipes/synth_kws/run.sh:
+#   jemda adapt --method jem --config recipes/synth_kws/conf/adapt_jem.conf \
+#     --model exp/speech_commands/source/model.onnx --source data/speech_commands/train \
+#     --target data/<your_target> exp/speech_commands/jem/<your_target>
+#
+#   recipes/speech_commands/run.sh --root /path/to/speech_commands_v0.02 [--stage N] [--stop-stage N] [--nj N]
+set -euo pipefail
+
+root=          # the extracted Speech Commands v2 folder (required for stage 0)
+stage=0
+stop_stage=3
+nj=2
+seed=1
+data=data/speech_commands
+exp=exp/speech_commands
+conf=recipes/synth_kws/conf
+train_opts=""
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$repo"
+. recipes/common/log.sh
+. recipes/common/parse_options.sh
+
+jemda() { node "$repo/scripts/jemda.mjs" "$@"; }
+
+if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
+  if stage_done "$data" prepare; then log "stage 0: already prepared in $data"; else
+    [ -n "$root" ] || { log "give --root /path/to/speech_commands_v0.02"; exit 1; }
+    log "stage 0: importing Speech Commands from $root"
+    jemda prepare-speech-commands "$root" "$data"
+    mark_done "$data" prepare
+  fi
+fi
+
+if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
+  for set in train dev test; do
+    d=$data/$set
+    if stage_done "$d" feats; then continue; fi
+    log "stage 1: fbank + per-utterance CMVN stats for $d"
+    jemda validate-data-dir "$d"
+    jemda compute-fbank --config "$conf/fbank.conf" --nj "$nj" "$d"
+    jemda compute-cmvn-stats --per-utt "$d"
+    mark_done "$d" feats
+  done
+fi
+
+if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
+  if stage_done "$exp/source" train; then log "stage 2: source model already trained"; else
+    log "stage 2: building and training the KWS CNN"
+    jemda build-model --arch kws-cnn --config "$conf/kws_cnn.conf" --frontend-config "$conf/frontend.json" \
+      --seed "$seed" "$exp/source/init.onnx"
+    jemda train --config "$conf/train.conf" $train_opts --model "$exp/source/init.onnx" --seed "$seed" \
+      "$data/train" "$data/dev" "$exp/source"
+    mark_done "$exp/source" train
+  fi
+fi
+
+if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
+  log "stage 3: evaluating on $data/test"
+  jemda eval --model "$exp/source/model.onnx" --out "$exp/source/results" "$data/test"
+  log "results: $exp/source/results/test.md"
+fi
