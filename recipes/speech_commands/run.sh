@@ -23,6 +23,7 @@ train_opts=""
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$repo"
 . recipes/common/log.sh
+. recipes/common/stages.sh
 . recipes/common/parse_options.sh
 
 jemda() { node "$repo/scripts/jemda.mjs" "$@"; }
@@ -38,25 +39,14 @@ fi
 
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
   for set in train dev test; do
-    d=$data/$set
-    if stage_done "$d" feats; then continue; fi
-    log "stage 1: fbank + per-utterance CMVN stats for $d"
-    jemda validate-data-dir "$d"
-    jemda compute-fbank --config "$conf/fbank.conf" --nj "$nj" "$d"
-    jemda compute-cmvn-stats --per-utt "$d"
-    mark_done "$d" feats
+    jemda validate-data-dir "$data/$set"
+    make_features "$data/$set" "$conf/fbank.conf" "$nj"
   done
 fi
 
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
-  if stage_done "$exp/source" train; then log "stage 2: source model already trained"; else
-    log "stage 2: building and training the KWS CNN"
-    jemda build-model --arch kws-cnn --config "$conf/kws_cnn.conf" --frontend-config "$conf/frontend.json" \
-      --seed "$seed" "$exp/source/init.onnx"
-    jemda train --config "$conf/train.conf" $train_opts --model "$exp/source/init.onnx" --seed "$seed" \
-      "$data/train" "$data/dev" "$exp/source"
-    mark_done "$exp/source" train
-  fi
+  log "stage 2: source model"
+  train_source "$exp/source" "$data/train" "$data/dev" "$conf" "$seed" $train_opts
 fi
 
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then

@@ -26,6 +26,7 @@ adapt_opts=""   # extra options for every jemda adapt (override the config files
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
 . recipes/common/log.sh
+. recipes/common/stages.sh
 . recipes/common/parse_options.sh
 
 jemda() { node "$root/scripts/jemda.mjs" "$@"; }
@@ -41,12 +42,7 @@ fi
 
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
   for set in source_train source_dev source_test $(for x in $domains; do echo "${x}_adapt ${x}_test"; done); do
-    d=$data/$set
-    if stage_done "$d" feats; then continue; fi
-    log "stage 1: fbank + per-utterance CMVN stats for $d"
-    jemda compute-fbank --config "$conf/fbank.conf" --nj "$nj" "$d"
-    jemda compute-cmvn-stats --per-utt "$d"
-    mark_done "$d" feats
+    make_features "$data/$set" "$conf/fbank.conf" "$nj"
   done
   # Out-of-distribution sets for the OOD AUROC: each target test set, time-reversed (same long-term
   # spectrum, no words).
@@ -59,15 +55,8 @@ if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
 fi
 
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
-  if stage_done "$exp/source" train; then log "stage 2: source model already trained"; else
-    log "stage 2: building and training the source KWS CNN"
-    jemda build-model --arch kws-cnn --config "$conf/kws_cnn.conf" --frontend-config "$conf/frontend.json" \
-      --seed "$seed" "$exp/source/init.onnx"
-    jemda train --config "$conf/train.conf" $train_opts --model "$exp/source/init.onnx" --seed "$seed" \
-      "$data/source_train" "$data/source_dev" "$exp/source"
-    mark_done "$exp/source" train
-    rm -f "$exp/source/.done.eval"
-  fi
+  log "stage 2: source model"
+  train_source "$exp/source" "$data/source_train" "$data/source_dev" "$conf" "$seed" $train_opts
 fi
 
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
