@@ -25,6 +25,7 @@ import { runTrainer, type TrainerResult } from './trainer.ts';
 import type { LabeledSet } from './types.ts';
 import * as tf from '@tensorflow/tfjs';
 import { VjpOrt } from '../model/vjp-ort.ts';
+import { resolveTrainable } from '../model/vjp-graph.ts';
 import { findLogits } from '../model/logits.ts';
 import type { ImportedModel } from '../model/types.ts';
 
@@ -188,10 +189,16 @@ export async function adapt(a: AdaptArgs): Promise<AdaptOutcome> {
   const handlers = { SIGINT: onSignal('SIGINT'), SIGTERM: onSignal('SIGTERM') };
   process.on('SIGINT', handlers.SIGINT);
   process.on('SIGTERM', handlers.SIGTERM);
+  let ebmParams: Set<string> | null = null;
+  if (method === 'jem' && cfg.ebmParams === 'bn') {
+    ebmParams = resolveTrainable(proto, 'bn');
+    if (ebmParams.size === 0) throw new ConfigError(`--ebm-params bn: ${a.modelPath} has no BatchNorm scale/bias initializers`);
+  }
   let result: TrainerResult;
   try {
     result = await runTrainer({
       method,
+      ebmParams,
       model: engine === 'tfjs' ? model : null,
       ort: ortEng,
       energyGrad,

@@ -25,6 +25,8 @@ export interface TrainState {
   failures: number;
   samplerRng: { s: RngState; spare: number | null };
   method: string;
+  /** JEM with --marginal-weight: running estimate of the target label marginal. */
+  marginalRunning?: number[];
 }
 
 export interface Checkpoint {

@@ -42,6 +42,12 @@ export interface AdaptConfig {
   ebmWeight: number;
   l2Weight: number;
   pxyWeight: number;
+  /** Label-marginal prior: weight of KL(mean target prediction ‖ source label marginal). */
+  marginalWeight: number;
+  /** Momentum of the running estimate of the target label marginal (0 = the batch alone). */
+  marginalMomentum: number;
+  /** Parameters the energy terms train: all trainable ones, or BatchNorm scale/bias only. */
+  ebmParams: 'all' | 'bn';
   ebmWarmup: number;
   ebmDecay: number;
   /** Gaussian noise added to target inputs before the energy (JEM's data sigma). */
@@ -100,6 +106,9 @@ export const defaultAdaptConfig: AdaptConfig = {
   ebmWeight: 1,
   l2Weight: 0.1,
   pxyWeight: 0,
+  marginalWeight: 0,
+  marginalMomentum: 0,
+  ebmParams: 'all',
   ebmWarmup: 0,
   ebmDecay: 0,
   dataNoise: 0,
@@ -151,6 +160,9 @@ export const configHelp: Record<keyof AdaptConfig, string> = {
   ebmWeight: 'JEM: weight of the energy term',
   l2Weight: 'JEM: weight of the E² regulariser',
   pxyWeight: 'JEM: weight of the p(x|y) term (class-conditional samples)',
+  marginalWeight: 'JEM: weight of KL(mean target prediction ‖ source label marginal) (collapse guard)',
+  marginalMomentum: 'JEM: momentum of the running target label marginal in that term (0 = batch only)',
+  ebmParams: 'JEM: parameters the energy terms train: all | bn (BatchNorm scale/bias; the others learn from xent + marginal)',
   ebmWarmup: 'JEM: linear warmup of the ebm weight (steps)',
   ebmDecay: 'JEM: exponential decay rate of the ebm weight per step',
   dataNoise: 'JEM: std of Gaussian noise added to target inputs',
@@ -196,6 +208,7 @@ export function resolveConfig(c: Partial<AdaptConfig>): AdaptConfig {
   }
   const choices: [keyof AdaptConfig, string[]][] = [
     ['trainable', ['auto', 'all', 'bn']],
+    ['ebmParams', ['all', 'bn']],
     ['bnMode', ['train', 'eval']],
     ['bnInit', ['source', 'target']],
     ['sampleBnMode', ['eval', 'same']],
@@ -208,6 +221,8 @@ export function resolveConfig(c: Partial<AdaptConfig>): AdaptConfig {
     if (!allowed.includes(String(r[k]))) throw new ConfigError(`--${kebab(k)} must be one of ${allowed.join(', ')} (got '${String(r[k])}')`);
   }
   if (!(r.lr >= 0)) throw new ConfigError(`--lr must be >= 0 (got ${r.lr})`);
+  if (!(r.marginalWeight >= 0)) throw new ConfigError(`--marginal-weight must be >= 0 (got ${r.marginalWeight})`);
+  if (!(r.marginalMomentum >= 0 && r.marginalMomentum < 1)) throw new ConfigError(`--marginal-momentum must be in [0, 1) (got ${r.marginalMomentum})`);
   return r;
 }
 

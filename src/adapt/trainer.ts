@@ -25,7 +25,7 @@ import { writeDirAtomic, writeFileAtomic } from '../util/atomic.ts';
 import { ReplayBuffer } from '../jem/replay-buffer.ts';
 import { fitClassGaussians, fitUniformInit, type InitDistribution } from '../jem/buffer-init.ts';
 import { sgldOptions, sgldSample, type SgldOptions } from '../jem/sampler.ts';
-import { crossEntropy, ebmWeightAt, jemLoss, predictionEntropy } from '../jem/objective.ts';
+import { crossEntropy, ebmWeightAt, jemLoss, predictionEntropy, type JemTerms, type JemWeights } from '../jem/objective.ts';
 import { energyTf } from '../jem/energy.ts';
 import { sgldOptionsFromConfig, type AdaptConfig, type Method } from './config.ts';
 import { Adam } from './optimizer.ts';
@@ -49,6 +49,8 @@ export interface TrainerOptions {
   ort?: VjpOrt | null;
   /** SGLD backend (jem only). */
   energyGrad: EnergyGrad | null;
+  /** JEM: the parameters the energy terms train (--ebm-params bn: BatchNorm scale/bias); null = all. */
+  ebmParams?: ReadonlySet<string> | null;
   /** Class-conditional backend for the p(x|y) term when energyGrad cannot take classes (ort graphs). */
   energyGradClass?: EnergyGrad | null;
   /** True when energyGrad evaluates `model` itself (tfjs backend): no weight copies needed. */
@@ -98,8 +100,11 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
   if (o.target.x.length !== o.target.n * dim) throw new ConfigError(`target data: ${o.target.x.length} values are not ${o.target.n} × ${dim}`);
   if (method === 'supervised' && !o.oracleTarget) throw new ConfigError('method supervised needs labeled target data');
   if (method === 'jem' && !o.energyGrad) throw new ConfigError('method jem needs an SGLD backend (EnergyGrad)');
-  const needsSource = method === 'jem' && cfg.xentWeight > 0;
-  if (needsSource && !o.source) throw new ConfigError('method jem with --xent-weight > 0 needs labeled source data (--source)');
+  const needsSource = method === 'jem' && (cfg.xentWeight > 0 || cfg.marginalWeight > 0);
+  if (needsSource && !o.source) throw new ConfigError('method jem with --xent-weight or --marginal-weight > 0 needs labeled source data (--source)');
+  // The label-marginal prior of --marginal-weight: class frequencies of the labeled source data
+  // (add-one smoothed, so a class absent from the source still has a finite log prior).
+  const sourcePrior = method === 'jem' && cfg.marginalWeight > 0 && o.source ? labelMarginal(o.source.y, o.numClasses) : null;
 
   // Trainable parameters by initializer name: tfjs variables, or (ort) views of the engine's weights.
   const trainVars = new Map<string, tf.Variable>();
@@ -300,19 +305,54 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
   }
 
   function applyGrads(lossFn: () => { loss: tf.Scalar; parts: Record<string, tf.Scalar> }): { loss: number; parts: Record<string, number>; gradNorm: number } {
+    return applyGradPasses([{ lossFn, only: null }]);
+  }
+
+  /**
+   * JEM on tfjs: one tape for the whole loss, or (--ebm-params) one for the energy terms over the
+   * named parameters and one for the other terms over all; the gradients are summed per parameter.
+   */
+  function applyGradsSplit(
+    lossFn: (terms: JemTerms) => { loss: tf.Scalar; parts: Record<string, tf.Scalar> },
+    energyOnly: ReadonlySet<string> | null,
+    has: { rest: boolean; energy: boolean },
+  ): { loss: number; parts: Record<string, number>; gradNorm: number } {
+    if (!energyOnly) return applyGradPasses([{ lossFn: () => lossFn('all'), only: null }]);
+    // A pass without any term would have no gradient at all (tfjs refuses it): leave it out.
+    const passes = [];
+    if (has.rest) passes.push({ lossFn: () => lossFn('rest'), only: null });
+    if (has.energy) passes.push({ lossFn: () => lossFn('energy'), only: energyOnly });
+    return applyGradPasses(passes);
+  }
+
+  function applyGradPasses(passes: { lossFn: () => { loss: tf.Scalar; parts: Record<string, tf.Scalar> }; only: ReadonlySet<string> | null }[]): { loss: number; parts: Record<string, number>; gradNorm: number } {
     const parts: Record<string, number> = {};
-    const { value, grads } = tf.variableGrads(() => {
-      const r = lossFn();
-      for (const [k, t] of Object.entries(r.parts)) parts[k] = t.dataSync()[0];
-      return r.loss;
-    }, [...trainVars.values()]);
-    const loss = value.dataSync()[0];
-    value.dispose();
     const named = new Map<string, tf.Tensor>();
-    for (const [k, v] of trainVars) if (grads[v.name]) named.set(k, grads[v.name]);
+    let loss = 0;
+    for (const pass of passes) {
+      const vars = [...trainVars].filter(([k]) => !pass.only || pass.only.has(k));
+      if (vars.length === 0) continue;
+      const { value, grads } = tf.variableGrads(() => {
+        const r = pass.lossFn();
+        for (const [k, t] of Object.entries(r.parts)) parts[k] = t.dataSync()[0];
+        return r.loss;
+      }, vars.map(([, v]) => v));
+      loss += value.dataSync()[0];
+      value.dispose();
+      for (const [k, v] of vars) {
+        const g = grads[v.name];
+        if (!g) continue;
+        const prev = named.get(k);
+        if (prev) {
+          named.set(k, tf.add(prev, g));
+          prev.dispose();
+          g.dispose();
+        } else named.set(k, g);
+      }
+    }
     let gradNorm = NaN;
     if (Number.isFinite(loss) && Math.abs(loss) <= cfg.maxAbsLoss && Object.values(parts).every(Number.isFinite)) gradNorm = adam.step(trainVars, named, cfg.lr);
-    for (const g of Object.values(grads)) g.dispose();
+    for (const g of named.values()) g.dispose();
     return { loss, parts, gradNorm };
   }
 
@@ -335,10 +375,13 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
       ? meanEnergy(await ortEng.forward(xt, B, { bnMode: 'eval' }), B, o.numClasses)
       : tf.tidy(() => energyTf(model.logits(tensor(xt, B), { training: false })).mean().dataSync()[0]);
     const mix = cfg.bufferMixSteps > 0 ? cfg.bufferMix * Math.max(0, 1 - step / cfg.bufferMixSteps) : cfg.bufferMix;
-    const draw = buf.draw(cfg.sgldBatchSize, { real: xt, mix });
+    const ebmW = ebmWeightAt(step, { weight: cfg.ebmWeight, warmup: cfg.ebmWarmup, decay: cfg.ebmDecay });
+    // No energy term at this step (ebm weight 0 and no E² regulariser): no samples to draw.
+    const energyOn = ebmW > 0 || cfg.l2Weight > 0;
+    const draw = energyOn ? buf.draw(cfg.sgldBatchSize, { real: xt, mix }) : null;
     const tSgld = performance.now();
-    const sg = await sgldSample(eg, draw.x, cfg.sgldBatchSize, sgldOpts as SgldOptions, samplerRng, { chainSteps: draw.chainSteps, dataEnergy });
-    buf.update(draw.slots, sg.x, sg.chainSteps);
+    const sg = draw ? await sgldSample(eg, draw.x, cfg.sgldBatchSize, sgldOpts as SgldOptions, samplerRng, { chainSteps: draw.chainSteps, dataEnergy }) : null;
+    if (draw && sg) buf.update(draw.slots, sg.x, sg.chainSteps);
     let src: { x: Float32Array; y: Int32Array } | null = null;
     if (o.source && (cfg.xentWeight > 0 || cfg.pxyWeight > 0)) {
       const idx = batchIndices(o.source.n, B, step, seed, 'source');
@@ -353,9 +396,19 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
       pxy = { x: src.x, y: src.y, samples: s2.x };
       pxySteps = s2.steps;
     }
-    const ebmW = ebmWeightAt(step, { weight: cfg.ebmWeight, warmup: cfg.ebmWarmup, decay: cfg.ebmDecay });
-    const jw = { xent: cfg.xentWeight, ebm: ebmW, l2: cfg.l2Weight, pxy: cfg.pxyWeight };
+    const jw: JemWeights = {
+      xent: cfg.xentWeight,
+      ebm: ebmW,
+      l2: cfg.l2Weight,
+      pxy: cfg.pxyWeight,
+      marginal: cfg.marginalWeight,
+      prior: sourcePrior ?? undefined,
+      marginalRunning: state.marginalRunning ?? null,
+      marginalMomentum: cfg.marginalMomentum,
+      ebmParams: o.ebmParams ?? null,
+    };
     const tUpdate = performance.now();
+    let batchMarginal: Float64Array | undefined;
     const sgldSeconds = (tUpdate - tSgld) / 1000;
     const r = ortEng
       ? applyGradsOrt(
@@ -363,45 +416,67 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
             ortEng,
             o.numClasses,
             dim,
-            { source: src ?? undefined, target: xt, samples: sg.x, pxy: pxy ? { x: pxy.x, y: pxy.y, samples: pxy.samples, sampleY: pxy.y } : undefined },
+            { source: src ?? undefined, target: xt, samples: sg?.x, pxy: pxy ? { x: pxy.x, y: pxy.y, samples: pxy.samples, sampleY: pxy.y } : undefined },
             jw,
             training,
             cfg.sampleBnMode === 'eval' ? false : training,
           ),
         )
-      : applyGrads(() => {
-      const p = jemLoss(
-        (x, opts) => model.logits(x, opts),
-        {
-          source: src ? { x: tensor(src.x, B), y: tf.tensor1d(src.y, 'int32') } : undefined,
-          target: tensor(xt, B),
-          samples: tensor(sg.x, cfg.sgldBatchSize),
-          pxy: pxy ? { x: tensor(pxy.x, B), y: tf.tensor1d(pxy.y, 'int32'), samples: tensor(pxy.samples, B), sampleY: tf.tensor1d(pxy.y, 'int32') } : undefined,
-        },
-        { xent: cfg.xentWeight, ebm: ebmW, l2: cfg.l2Weight, pxy: cfg.pxyWeight },
-        training,
-        cfg.sampleBnMode === 'eval' ? false : training,
-      );
-      return { loss: p.loss, parts: { xent: p.xent, ebm: p.ebm, l2: p.l2, pxy: p.pxy, eData: p.eData, eSamples: p.eSamples } };
-    });
-    const sampleEnergy = sg.energyTrace[sg.energyTrace.length - 1];
+      : applyGradsSplit(
+          (terms) => {
+            const p = jemLoss(
+              (x, opts) => model.logits(x, opts),
+              {
+                source: src ? { x: tensor(src.x, B), y: tf.tensor1d(src.y, 'int32') } : undefined,
+                target: tensor(xt, B),
+                samples: sg ? tensor(sg.x, cfg.sgldBatchSize) : undefined,
+                pxy: pxy ? { x: tensor(pxy.x, B), y: tf.tensor1d(pxy.y, 'int32'), samples: tensor(pxy.samples, B), sampleY: tf.tensor1d(pxy.y, 'int32') } : undefined,
+              },
+              jw,
+              training,
+              cfg.sampleBnMode === 'eval' ? false : training,
+              terms,
+            );
+            if (p.batchMarginal) batchMarginal = p.batchMarginal;
+            const all = { xent: p.xent, ebm: p.ebm, l2: p.l2, pxy: p.pxy, marginal: p.marginal, eData: p.eData, eSamples: p.eSamples };
+            // In a split update each part is reported by the pass that computes it.
+            const mine = terms === 'energy' ? ['ebm', 'l2', 'eData', 'eSamples'] : terms === 'rest' ? ['xent', 'pxy', 'marginal'] : Object.keys(all);
+            return { loss: p.loss, parts: Object.fromEntries(Object.entries(all).filter(([k]) => mine.includes(k))) };
+          },
+          jw.ebmParams ?? null,
+          { rest: (src !== null && jw.xent > 0) || (jw.marginal ?? 0) > 0 || pxy !== null, energy: jw.ebm > 0 || jw.l2 > 0 },
+        );
+    const fromOrt = (r as { batchMarginal?: Float64Array }).batchMarginal;
+    if (fromOrt) batchMarginal = fromOrt;
+    if (batchMarginal && cfg.marginalWeight > 0) {
+      const prev = state.marginalRunning;
+      const m = cfg.marginalMomentum;
+      state.marginalRunning = Array.from(batchMarginal, (v, k) => (prev ? m * prev[k] + (1 - m) * v : v));
+    }
     const metrics: Record<string, number> = {
       loss: r.loss,
       ...r.parts,
       ebmWeight: ebmW,
       dataEnergyEval: dataEnergy,
-      sampleEnergyEval: sampleEnergy,
-      sampleEnergyStart: sg.energyTrace[0],
-      sgldSteps: sg.steps,
-      sgldGradNorm: sg.gradNorm,
-      sgldClipped: sg.clippedFraction,
       pxySgldSteps: pxySteps,
-      reinitDrawn: draw.reinit.reduce((a, b) => a + b, 0),
       gradNorm: r.gradNorm,
       sgldSeconds,
       updateSeconds: (performance.now() - tUpdate) / 1000,
     };
-    return verdict(metrics, [dataEnergy, sampleEnergy, r.parts.eData, r.parts.eSamples]);
+    const energies = [dataEnergy, r.parts.eData];
+    if (sg && draw) {
+      const sampleEnergy = sg.energyTrace[sg.energyTrace.length - 1];
+      Object.assign(metrics, {
+        sampleEnergyEval: sampleEnergy,
+        sampleEnergyStart: sg.energyTrace[0],
+        sgldSteps: sg.steps,
+        sgldGradNorm: sg.gradNorm,
+        sgldClipped: sg.clippedFraction,
+        reinitDrawn: draw.reinit.reduce((a, b) => a + b, 0),
+      });
+      energies.push(sampleEnergy, r.parts.eSamples);
+    }
+    return verdict(metrics, energies);
   }
 
   /**
@@ -440,7 +515,7 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
 
   // ---- onnxruntime engine ----------------------------------------------------------------------
 
-  function applyGradsOrt(r: GradResult): { loss: number; parts: Record<string, number>; gradNorm: number } {
+  function applyGradsOrt(r: GradResult): { loss: number; parts: Record<string, number>; gradNorm: number; batchMarginal?: Float64Array } {
     const eng = ortEng as VjpOrt;
     let gradNorm = NaN;
     if (Number.isFinite(r.loss) && Math.abs(r.loss) <= cfg.maxAbsLoss && Object.values(r.parts).every(Number.isFinite)) {
@@ -449,7 +524,7 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
     // As in the tfjs engine, the running statistics follow the (pre-update) target batch.
     if (training && r.bnStats) updateRunningStats(cur, r.bnStats);
     eng.setWeights(cur);
-    return { loss: r.loss, parts: r.parts, gradNorm };
+    return { loss: r.loss, parts: r.parts, gradNorm, batchMarginal: r.batchMarginal };
   }
 
   async function gradStepOrt(step: number, seed: number): Promise<StepOutcome> {
@@ -514,6 +589,14 @@ function bufferInit(cfg: AdaptConfig, o: TrainerOptions, dim: number): InitDistr
 }
 
 /** Mean energy −logsumexp of logits [B, K]. */
+/** Add-one smoothed class frequencies of labels y in [0, K). */
+export function labelMarginal(y: ArrayLike<number>, K: number): Float64Array {
+  const c = new Float64Array(K).fill(1);
+  for (let i = 0; i < y.length; i++) c[y[i]] += 1;
+  const n = y.length + K;
+  return c.map((v) => v / n);
+}
+
 function meanEnergy(logits: Float32Array, B: number, K: number): number {
   const { lse } = softmaxRows(logits, B, K);
   let s = 0;

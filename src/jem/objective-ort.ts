@@ -24,6 +24,8 @@ export interface GradResult {
   grads: Map<string, Float32Array>;
   /** Batch statistics of the pass that updates the running statistics (bnMode 'train'), if any. */
   bnStats?: Map<string, BnBatchStats>;
+  /** JEM with a marginal prior: the target batch's mean prediction (for the running estimate). */
+  batchMarginal?: Float64Array;
 }
 
 /** Row-wise log-softmax pieces: lse[b] and softmax p[b, k] (float64 sums). */
@@ -59,6 +61,50 @@ export function entropyGrad(logits: Float32Array, B: number, K: number): { loss:
     }
   }
   return { loss: total / B, gLogits: g };
+}
+
+/**
+ * Label-marginal prior: KL(p̂ ‖ π), π a class prior (the source label marginal) and p̂ the estimate
+ * of the target's predicted label marginal: the batch's mean prediction p̄ = mean_b softmax(f_b),
+ * or m·r + (1 − m)·p̄ with r a running estimate over earlier batches (momentum m; a 64-row batch
+ * alone estimates 12 class rates with ±40% relative noise, which keeps pushing every prediction
+ * towards uniform). p̂ is held fixed in the gradient except through p̄: with g_k = log(p̂_k/π_k),
+ * ∂/∂f_bj = w · p_bj (g_j − Σ_k p_bk g_k) / B (exact for m = 0). Zero when the predicted classes
+ * come at the prior's rates; large when predictions collapse onto few classes.
+ */
+export function marginalPriorGrad(
+  logits: Float32Array,
+  B: number,
+  K: number,
+  prior: ArrayLike<number>,
+  w: number,
+  running: ArrayLike<number> | null = null,
+  momentum = 0,
+): { kl: number; batchMean: Float64Array; gLogits: Float32Array } {
+  if (prior.length !== K) throw new MismatchError(`class prior has ${prior.length} entries, the model ${K} classes`);
+  if (running && running.length !== K) throw new MismatchError(`running label marginal has ${running.length} entries, the model ${K} classes`);
+  const { p } = softmaxRows(logits, B, K);
+  const batchMean = new Float64Array(K);
+  for (let b = 0; b < B; b++) for (let k = 0; k < K; k++) batchMean[k] += p[b * K + k] / B;
+  const g = new Float64Array(K);
+  let kl = 0;
+  for (let k = 0; k < K; k++) {
+    const est = running ? momentum * running[k] + (1 - momentum) * batchMean[k] : batchMean[k];
+    g[k] = Math.log(Math.max(est, 1e-12) / prior[k]);
+    kl += est * g[k];
+  }
+  const out = new Float32Array(B * K);
+  for (let b = 0; b < B; b++) {
+    let dot = 0;
+    for (let k = 0; k < K; k++) dot += p[b * K + k] * g[k];
+    for (let j = 0; j < K; j++) out[b * K + j] = (w * p[b * K + j] * (g[j] - dot)) / B;
+  }
+  return { kl, batchMean, gLogits: out };
+}
+
+/** Only the entries of `m` named in `keep` (all of them when keep is null). */
+function restrict(m: Map<string, Float32Array>, keep: ReadonlySet<string> | null | undefined): Map<string, Float32Array> {
+  return keep ? new Map([...m].filter(([k]) => keep.has(k))) : m;
 }
 
 /** Mean cross-entropy and its gradient (softmax − onehot)/B, times w. */
@@ -126,7 +172,7 @@ export async function jemLossOrt(engine: VjpOrt, K: number, dim: number, b: JemB
   const opts: CallOptions = { bnMode: training ? 'train' : 'eval' };
   const sampleOpts: CallOptions = { bnMode: samplesTraining ? 'train' : 'eval' };
   const grads = new Map<string, Float32Array>();
-  const parts = { xent: 0, ebm: 0, l2: 0, pxy: 0, eData: 0, eSamples: 0 };
+  const parts = { xent: 0, ebm: 0, l2: 0, pxy: 0, marginal: 0, eData: 0, eSamples: 0 };
   let loss = 0;
   let bnStats: Map<string, BnBatchStats> | undefined;
   if (b.source && w.xent > 0) {
@@ -135,7 +181,26 @@ export async function jemLossOrt(engine: VjpOrt, K: number, dim: number, b: JemB
     loss += w.xent * r.loss;
     accumulate(grads, r.grads);
   }
-  if (b.target && b.samples && (w.ebm > 0 || w.l2 > 0)) {
+  const marginal = (w.marginal ?? 0) > 0 && w.prior ? { w: w.marginal as number, prior: w.prior } : null;
+  let batchMarginal: Float64Array | undefined;
+  const marginalGrad = (logits: Float32Array, Bt: number): Float32Array => {
+    const m = marginalPriorGrad(logits, Bt, K, (marginal as { prior: ArrayLike<number> }).prior, (marginal as { w: number }).w, w.marginalRunning ?? null, w.marginalMomentum ?? 0);
+    parts.marginal = m.kl;
+    batchMarginal = m.batchMean;
+    return m.gLogits;
+  };
+  const ebmOnly = w.ebmParams ?? null;
+  const energyOn = b.target && b.samples && (w.ebm > 0 || w.l2 > 0);
+  // The marginal term trains every parameter: it rides on the target energy pass unless the energy
+  // term is restricted to some parameters (--ebm-params), then it has a pass of its own.
+  if (b.target && marginal && (!energyOn || ebmOnly)) {
+    const Bt = b.target.length / dim;
+    const rm = await engine.lossAndGrad(b.target, Bt, (logits) => ({ loss: 0, gLogits: marginalGrad(logits, Bt) }), opts);
+    if (!energyOn) bnStats = rm.bnStats;
+    accumulate(grads, rm.grads);
+    loss += marginal.w * parts.marginal;
+  }
+  if (energyOn && b.target && b.samples) {
     const Bt = b.target.length / dim;
     const Bs = b.samples.length / dim;
     let eD = 0;
@@ -144,10 +209,14 @@ export async function jemLossOrt(engine: VjpOrt, K: number, dim: number, b: JemB
       const t = energyTermGrad(logits, Bt, K, w.ebm, w.l2);
       eD = t.meanE;
       eD2 = t.meanE2;
+      if (marginal && !ebmOnly) {
+        const gm = marginalGrad(logits, Bt);
+        for (let i = 0; i < gm.length; i++) t.gLogits[i] += gm[i];
+      }
       return { loss: 0, gLogits: t.gLogits };
     }, opts);
     bnStats = rt.bnStats;
-    accumulate(grads, rt.grads);
+    accumulate(grads, restrict(rt.grads, ebmOnly));
     let eS = 0;
     let eS2 = 0;
     const rs = await engine.lossAndGrad(b.samples, Bs, (logits) => {
@@ -156,12 +225,12 @@ export async function jemLossOrt(engine: VjpOrt, K: number, dim: number, b: JemB
       eS2 = t.meanE2;
       return { loss: 0, gLogits: t.gLogits };
     }, sampleOpts);
-    accumulate(grads, rs.grads);
+    accumulate(grads, restrict(rs.grads, ebmOnly));
     parts.eData = eD;
     parts.eSamples = eS;
     parts.ebm = eD - eS;
     parts.l2 = eD2 + eS2;
-    loss += w.ebm * parts.ebm + w.l2 * parts.l2;
+    loss += w.ebm * parts.ebm + w.l2 * parts.l2 + (marginal && !ebmOnly ? marginal.w * parts.marginal : 0);
   }
   if (b.pxy && w.pxy > 0) {
     const terms: [Float32Array, Int32Array, number][] = [
@@ -187,5 +256,5 @@ export async function jemLossOrt(engine: VjpOrt, K: number, dim: number, b: JemB
     parts.pxy = means[0] - means[1];
     loss += w.pxy * parts.pxy;
   }
-  return { loss, parts, grads, bnStats };
+  return { loss, parts, grads, bnStats, batchMarginal };
 }

@@ -19,6 +19,15 @@ export interface JemWeights {
   ebm: number;
   l2: number;
   pxy: number;
+  /** Weight of the label-marginal prior KL(mean target prediction ‖ prior) (0 or absent = off). */
+  marginal?: number;
+  /** The class prior of the marginal term (the source label marginal). */
+  prior?: ArrayLike<number>;
+  /** Running estimate of the target label marginal and its momentum (see marginalPriorGrad). */
+  marginalRunning?: ArrayLike<number> | null;
+  marginalMomentum?: number;
+  /** Parameters (initializer names) the energy terms train; null/absent = all trainable ones. */
+  ebmParams?: ReadonlySet<string> | null;
 }
 
 export interface JemBatch {
@@ -35,9 +44,15 @@ export interface JemParts {
   ebm: tf.Scalar;
   l2: tf.Scalar;
   pxy: tf.Scalar;
+  marginal: tf.Scalar;
   eData: tf.Scalar;
   eSamples: tf.Scalar;
+  /** The target batch's mean prediction when the marginal term is on (numbers, no gradient). */
+  batchMarginal?: Float64Array;
 }
+
+/** Which terms jemLoss builds: all, only the energy terms (ebm + l2), or all but them. */
+export type JemTerms = 'all' | 'energy' | 'rest';
 
 /**
  * Builds the loss (call inside tf.variableGrads / tf.tidy). `training` selects BatchNorm batch
@@ -45,21 +60,33 @@ export interface JemParts {
  * `samplesTraining` (default: same as training) is the BatchNorm mode of the SGLD-sample passes:
  * false scores them with running statistics, exactly the energy landscape SGLD sampled from.
  */
-export function jemLoss(f: LogitsFn, b: JemBatch, w: JemWeights, training: boolean, samplesTraining = training): JemParts {
+export function jemLoss(f: LogitsFn, b: JemBatch, w: JemWeights, training: boolean, samplesTraining = training, terms: JemTerms = 'all'): JemParts {
   const zero = tf.scalar(0);
   let loss: tf.Scalar = zero;
   let xent: tf.Scalar = zero;
   let ebm: tf.Scalar = zero;
   let l2: tf.Scalar = zero;
   let pxy: tf.Scalar = zero;
+  let marginal: tf.Scalar = zero;
+  let batchMarginal: Float64Array | undefined;
   let eData: tf.Scalar = zero;
   let eSamples: tf.Scalar = zero;
-  if (b.source && w.xent > 0) {
+  const rest = terms !== 'energy';
+  const energy = terms !== 'rest';
+  if (rest && b.source && w.xent > 0) {
     const logits = f(b.source.x, { training, updateStats: false });
     xent = crossEntropy(logits, b.source.y);
     loss = tf.add(loss, tf.mul(w.xent, xent));
   }
-  if (b.target && b.samples && (w.ebm > 0 || w.l2 > 0)) {
+  const energyOn = energy && b.target && b.samples && (w.ebm > 0 || w.l2 > 0);
+  if (rest && b.target && (w.marginal ?? 0) > 0 && w.prior) {
+    // Running statistics follow the target batch once: here unless the energy pass runs too.
+    const m = marginalPriorTf(f(b.target, { training, updateStats: training && !energyOn }), w.prior, w.marginalRunning ?? null, w.marginalMomentum ?? 0);
+    marginal = m.kl;
+    batchMarginal = m.batchMean;
+    loss = tf.add(loss, tf.mul(w.marginal as number, m.surrogate));
+  }
+  if (energyOn && b.target && b.samples) {
     const ed = energyTf(f(b.target, { training, updateStats: training }));
     const es = energyTf(f(b.samples, { training: samplesTraining, updateStats: false }));
     eData = tf.mean(ed);
@@ -68,13 +95,33 @@ export function jemLoss(f: LogitsFn, b: JemBatch, w: JemWeights, training: boole
     l2 = tf.add(tf.mean(tf.square(ed)), tf.mean(tf.square(es)));
     loss = tf.add(loss, tf.add(tf.mul(w.ebm, ebm), tf.mul(w.l2, l2)));
   }
-  if (b.pxy && w.pxy > 0) {
+  if (rest && b.pxy && w.pxy > 0) {
     const ed = energyTf(f(b.pxy.x, { training, updateStats: false }), b.pxy.y);
     const es = energyTf(f(b.pxy.samples, { training: samplesTraining, updateStats: false }), b.pxy.sampleY);
     pxy = tf.sub(tf.mean(ed), tf.mean(es));
     loss = tf.add(loss, tf.mul(w.pxy, pxy));
   }
-  return { loss, xent, ebm, l2, pxy, eData, eSamples };
+  return { loss, xent, ebm, l2, pxy, marginal, eData, eSamples, batchMarginal };
+}
+
+/**
+ * The label-marginal prior of marginalPriorGrad on tfjs: `kl` = KL(p̂ ‖ π) (a constant) and a
+ * surrogate whose value is kl and whose gradient is Σ_k ∂p̄_k · log(p̂_k/π_k), p̂ held fixed.
+ */
+export function marginalPriorTf(logits: tf.Tensor2D, prior: ArrayLike<number>, running: ArrayLike<number> | null, momentum: number): { kl: tf.Scalar; surrogate: tf.Scalar; batchMean: Float64Array } {
+  const K = logits.shape[1];
+  const pbar = tf.mean(tf.softmax(logits), 0);
+  const batchMean = Float64Array.from(pbar.dataSync());
+  const g = new Float32Array(K);
+  let kl = 0;
+  for (let k = 0; k < K; k++) {
+    const est = running ? momentum * running[k] + (1 - momentum) * batchMean[k] : batchMean[k];
+    g[k] = Math.log(Math.max(est, 1e-12) / prior[k]);
+    kl += est * g[k];
+  }
+  // (p̄ − p̄_value)·g is 0 in value and Σ ∂p̄·g in gradient.
+  const delta = tf.sum(tf.mul(tf.sub(pbar, tf.tensor1d(Float32Array.from(batchMean))), tf.tensor1d(g)));
+  return { kl: tf.scalar(kl), surrogate: tf.add(delta, kl) as tf.Scalar, batchMean };
 }
 
 /** Mean cross-entropy of logits [B, C] against int labels [B]. */

@@ -82,7 +82,7 @@ test('one JEM update (fixed SGLD samples): ort engine = tfjs engine (grads, Adam
         w,
         true,
       );
-      for (const [k, v] of Object.entries(p)) if (k !== 'loss') parts[k] = v.dataSync()[0];
+      for (const [k, v] of Object.entries(p)) if (k !== 'loss' && v instanceof tf.Tensor) parts[k] = v.dataSync()[0];
       return p.loss;
     });
     const o = await jemLossOrt(ort, 3, DIM, { source: { x: xs, y: ys }, target: xt, samples: smp, pxy: { x: xs, y: ys, samples: smp, sampleY: ys } }, w, true);
@@ -119,6 +119,75 @@ test('one JEM update (fixed SGLD samples): ort engine = tfjs engine (grads, Adam
   } finally {
     model.dispose();
     await ort.dispose();
+  }
+});
+
+test('JEM with the label-marginal prior and --ebm-params bn: ort = tfjs (energy gradients reach BN scale/bias only)', async () => {
+  const { model, ort, vars } = await engines('all');
+  try {
+    const B = 16;
+    const xs = source.x.slice(0, B * DIM);
+    const ys = source.y.slice(0, B);
+    const xt = target.x.slice(0, B * DIM);
+    const smp = rand(B * DIM, 8);
+    const bn = new Set(['bn1.weight', 'bn1.bias']);
+    const w = { xent: 1, ebm: 1, l2: 0.1, pxy: 0, marginal: 2, prior: [0.2, 0.3, 0.5], ebmParams: bn };
+    const batch = () => ({ source: { x: tf.tensor(xs, [B, ...SHAPE]), y: tf.tensor1d(ys, 'int32') }, target: tf.tensor(xt, [B, ...SHAPE]), samples: tf.tensor(smp, [B, ...SHAPE]) });
+    const f = (x: tf.Tensor, o: { training: boolean; updateStats: boolean }) => model.logits(x, o);
+    // tfjs: the other terms over every parameter + the energy terms over the BN affine ones.
+    const rest = tfGrads(vars, () => jemLoss(f, batch(), w, false, false, 'rest').loss);
+    const energy = tfGrads(new Map([...vars].filter(([k]) => bn.has(k))), () => jemLoss(f, batch(), w, false, false, 'energy').loss);
+    const o = await jemLossOrt(ort, 3, DIM, { source: { x: xs, y: ys }, target: xt, samples: smp }, w, false);
+    assert.ok(Math.abs(o.loss - rest.loss - energy.loss) < 1e-4 * Math.max(1, Math.abs(o.loss)), `loss ${o.loss} vs ${rest.loss} + ${energy.loss}`);
+    assert.ok(o.parts.marginal > 0 && o.batchMarginal && Math.abs(o.batchMarginal.reduce((a, b) => a + b, 0) - 1) < 1e-6);
+    for (const [k, g] of rest.grads) {
+      const ref = Float32Array.from(g.dataSync() as Float32Array);
+      const e = energy.grads.get(k);
+      if (e) ref.forEach((v, i) => (ref[i] = v + (e.dataSync() as Float32Array)[i]));
+      assert.ok(relErr(o.grads.get(k)!, ref) < 1e-4, `grad ${k}: rel ${relErr(o.grads.get(k)!, ref)}`);
+    }
+    // The energy terms alone (no xent, no marginal) touch only the BN affine parameters.
+    const only = await jemLossOrt(ort, 3, DIM, { target: xt, samples: smp }, { ...w, xent: 0, marginal: 0 }, false);
+    const nonzero = [...only.grads].filter(([, g]) => g.some((v) => v !== 0)).map(([k]) => k).sort();
+    assert.deepEqual(nonzero, [...bn].sort());
+    for (const g of [...rest.grads.values(), ...energy.grads.values()]) g.dispose();
+  } finally {
+    model.dispose();
+    await ort.dispose();
+  }
+});
+
+test('ort engine, JEM with a running label marginal: interrupted + resumed = uninterrupted; the estimate is checkpointed', async () => {
+  const dirs = [tmp(), tmp()];
+  try {
+    const cfg = { marginalWeight: 1, marginalMomentum: 0.5 };
+    const r1 = await runTrainer(await opts('jem', dirs[0], cfg));
+    const lines = readMetrics(dirs[0]);
+    assert.ok(lines.every((l) => Number.isFinite(l.marginal) && l.marginal >= 0));
+    let n = 0;
+    const o1 = await opts('jem', dirs[1], cfg);
+    o1.shouldStop = () => ++n > 3;
+    await runTrainer(o1);
+    const state = JSON.parse(fs.readFileSync(`${dirs[1]}/checkpoints/step-3/state.json`, 'utf8'));
+    assert.equal(state.marginalRunning.length, 3);
+    const rest = await runTrainer({ ...(await opts('jem', dirs[1], cfg)), resume: true });
+    assert.ok(same(rest.weights, r1.weights), 'resumed run differs from the uninterrupted one');
+  } finally {
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  }
+});
+
+test('ort engine, JEM without the energy term (ebm 0, l2 0): no SGLD is run, xent + marginal still train', async () => {
+  const d = tmp();
+  try {
+    const o = await opts('jem', d, { ebmWeight: 0, l2Weight: 0, marginalWeight: 1 });
+    const { r, changed } = await runAndDiff(o, new Map([...o.ort!.getWeights()].map(([k, a]) => [k, Float32Array.from(a)])));
+    assert.equal(r.steps, 6);
+    assert.ok(changed.includes('fc1.weight') && changed.includes('fc2.weight'));
+    const lines = readMetrics(d);
+    assert.ok(lines.every((l) => l.sgldSteps === undefined && l.marginal > 0 && l.ebm === 0 && Number.isFinite(l.gradNorm)));
+  } finally {
+    fs.rmSync(d, { recursive: true, force: true });
   }
 });
 

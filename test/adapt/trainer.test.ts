@@ -142,3 +142,23 @@ test('baselines: source-only copies, adabn moves BN stats only, tent moves BN af
     for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
   }
 });
+
+test('jem on tfjs with --ebm-params bn: the energy terms alone move only BN scale/bias; with xent + marginal every weight moves', async () => {
+  const dirs: string[] = [];
+  const run = async (cfg: Partial<AdaptConfig>) => {
+    const d = tmp();
+    dirs.push(d);
+    const o = { ...opts('jem', d, { bnMode: 'eval', ...cfg }), ebmParams: new Set(['bn.scale', 'bn.bias']) };
+    return runAndDiff(o, o.model!.getWeights());
+  };
+  try {
+    const energyOnly = await run({ xentWeight: 0, marginalWeight: 0 });
+    assert.deepEqual(energyOnly.changed.sort(), ['bn.bias', 'bn.scale']);
+    const full = await run({ xentWeight: 1, marginalWeight: 1 });
+    assert.ok(full.changed.length > 2 && full.changed.includes('bn.scale'), `changed: ${full.changed}`);
+    const lines = readMetrics(dirs[1]);
+    assert.ok(lines.every((l) => l.marginal > 0 && Number.isFinite(l.ebm) && Number.isFinite(l.xent)));
+  } finally {
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  }
+});
