@@ -4,7 +4,8 @@
  * (re)initialised (for the replay correction). A draw picks random slots; each is replaced by a
  * fresh draw of the init distribution with probability `reinitProb` (its chain count restarts at
  * 0), optionally interpolated with a real data row: x = (1 − m)·init + m·data, m ~ U(0, mix),
- * where the caller anneals `mix`. With `classPartitioned` the buffer is split into numClasses
+ * where the caller anneals `mix`; a slot drawn for the first time (no chain has run from its
+ * initial draw) is a fresh chain too and is interpolated the same way. With `classPartitioned` the buffer is split into numClasses
  * equal segments (as in JEM), so class-conditional draws only see chains of that class.
  * The buffer owns its Rng; save/restore keep samples, chain counts and the Rng state.
  */
@@ -94,24 +95,31 @@ export class ReplayBuffer {
       }
       slots[b] = slot;
       const out = x.subarray(b * dim, (b + 1) * dim);
+      const mixing = nReal > 0 && (o.mix ?? 0) > 0;
       if (this.rng.uniform() < this.opts.reinitProb) {
         reinit[b] = 1;
         drawInit(this.opts.init, out, this.rng, classes ? classes[b] : undefined);
-        if (nReal > 0 && (o.mix ?? 0) > 0) {
-          const m = this.rng.uniform() * (o.mix as number);
-          const r = this.rng.int(nReal);
-          const row = (o.real as Float32Array).subarray(r * dim, (r + 1) * dim);
-          for (let d = 0; d < dim; d++) out[d] = (1 - m) * out[d] + m * row[d];
-        }
+        if (mixing) this.mixWithReal(out, o.real as Float32Array, o.mix as number);
         chain[b] = 0;
       } else {
         out.set(this.data.subarray(slot * dim, (slot + 1) * dim));
         chain[b] = this.chainSteps[slot];
+        // A slot no chain has run from yet holds its initial draw: a fresh chain, mixed like one.
+        if (mixing && chain[b] === 0) this.mixWithReal(out, o.real as Float32Array, o.mix as number);
       }
     }
     this.totalDraws += batch;
     for (let b = 0; b < batch; b++) this.totalReinits += reinit[b];
     return { x, slots, chainSteps: chain, reinit, classes };
+  }
+
+  /** out ← (1 − m)·out + m·row, m ~ U(0, mix), row a random row of `real`. */
+  private mixWithReal(out: Float32Array, real: Float32Array, mix: number): void {
+    const dim = this.opts.dim;
+    const m = this.rng.uniform() * mix;
+    const r = this.rng.int(real.length / dim);
+    const row = real.subarray(r * dim, (r + 1) * dim);
+    for (let d = 0; d < dim; d++) out[d] = (1 - m) * out[d] + m * row[d];
   }
 
   /** Write sampled chains back into their slots. */

@@ -117,3 +117,31 @@ test('save/restore round trip keeps samples, chain counts and the rng stream', (
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('fresh chains mix with real data: first draws of never-sampled slots and re-initialised ones; continued chains are returned as stored', () => {
+  const dim = 3;
+  const init = fitUniformInit(gaussRows(500, dim, [0, 0, 0], [1, 1, 1], new Rng(4)), dim, 3);
+  const buf = new ReplayBuffer({ size: 8, dim, reinitProb: 0, init }, 5);
+  const stored = Float32Array.from(buf.data);
+  const real = new Float32Array(4 * dim).fill(10);
+  const d1 = buf.draw(6, { real, mix: 1 });
+  for (let b = 0; b < 6; b++) {
+    const s = d1.slots[b];
+    // x = (1 − m)·init + m·10 with one m per sample: every coordinate on that segment, same m.
+    const ms = [0, 1, 2].map((k) => (d1.x[b * dim + k] - stored[s * dim + k]) / (10 - stored[s * dim + k]));
+    assert.ok(ms.every((m) => m >= -1e-5 && m <= 1 + 1e-5 && Math.abs(m - ms[0]) < 1e-4), `slot ${s}: m ${ms}`);
+    assert.equal(d1.reinit[b], 0);
+  }
+  // Chains that ran (chain count > 0) come back exactly as written, mixing or not.
+  const ran = Float32Array.from({ length: 6 * dim }, (_, i) => -i);
+  buf.update(d1.slots, ran, new Float32Array(6).fill(3));
+  const d2 = buf.draw(8, { real, mix: 1 });
+  for (let b = 0; b < 8; b++) {
+    const s = d2.slots[b];
+    if (buf.chainSteps[s] > 0) assert.deepEqual(Array.from(d2.x.subarray(b * dim, (b + 1) * dim)), Array.from(buf.data.subarray(s * dim, (s + 1) * dim)));
+  }
+  // Without mixing a never-sampled slot is its stored initial draw.
+  const plain = new ReplayBuffer({ size: 8, dim, reinitProb: 0, init }, 5);
+  const d3 = plain.draw(4);
+  for (let b = 0; b < 4; b++) assert.deepEqual(Array.from(d3.x.subarray(b * dim, (b + 1) * dim)), Array.from(plain.data.subarray(d3.slots[b] * dim, (d3.slots[b] + 1) * dim)));
+});
