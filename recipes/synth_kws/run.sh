@@ -17,7 +17,10 @@ nj=2
 seed=1
 data=data/synth_kws
 exp=exp/synth_kws
-methods="source-only adabn tent pseudo-label jem supervised"
+# A method entry is a jemda adapt method, or <method>.<variant> (same method, conf/adapt_<entry>.conf):
+# jem.no-energy is the JEM ablation without the energy term (the label-marginal prior and the source
+# cross-entropy alone), so the table shows what the energy term adds.
+methods="source-only adabn tent pseudo-label jem jem.no-energy supervised"
 domains="telephone noisy flite gnuspeech"
 conf=recipes/synth_kws/conf
 train_opts=""   # extra options for jemda train (override the config file)
@@ -72,7 +75,7 @@ if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 4 ]; then
   threads=$([ "$nj" -gt 1 ] && echo 1 || echo 2)
   adapt_one() {
     local method=$1 domain=$2 dir=$exp/$1/$2
-    jemda adapt --method "$method" --config "$conf/adapt_${method}.conf" $adapt_opts --seed "$seed" --threads "$threads" \
+    jemda adapt --method "${method%%.*}" --config "$conf/adapt_${method}.conf" $adapt_opts --seed "$seed" --threads "$threads" \
       --model "$exp/source/model.onnx" --source "$data/source_train" --target "$data/${domain}_adapt" "$dir" \
       > "$dir.log" 2>&1 || { log "stage 4: $method → $domain FAILED (see $dir.log)"; return 1; }
     mark_done "$dir" adapt

@@ -19,7 +19,7 @@ import { validateDataDir } from '../../src/data/validate.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const RUN = path.join(ROOT, process.env.JEMDA_E2E_DEV_SCRIPT ?? 'recipes/synth_kws/run.sh');
-const METHODS = ['source-only', 'adabn', 'tent', 'pseudo-label', 'jem', 'supervised'];
+const METHODS = ['source-only', 'adabn', 'tent', 'pseudo-label', 'jem', 'jem.no-energy', 'supervised'];
 const DOMAINS = (process.env.JEMDA_E2E_DOMAINS ?? 'telephone flite').split(/\s+/).filter(Boolean);
 /** Few, small adaptation updates: the test checks the plumbing, not the accuracy. */
 const ADAPT_OPTS = '--steps 4 --batch-size 16 --checkpoint-every 2 --sgld-steps 5 --sgld-batch-size 16 --buffer-size 64 --adabn-passes 1';
