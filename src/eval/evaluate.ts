@@ -68,7 +68,7 @@ export async function evaluateModel(modelFile: string, dataDirs: string[], o: Ev
   const model = loadModel(modelFile);
   const { fe, labels } = modelFrontEnd(model, modelFile);
   const C = labels.length;
-  const run = { batchSize: o.batchSize ?? 64, threads: o.threads, logits: o.logits };
+  const run = { batchSize: o.batchSize ?? 64, threads: o.threads, logits: o.logits, source: modelFile };
   let oodSet: { dir: string; n: number; scores: Scores } | undefined;
   if (o.ood) {
     const set = await loadExamples(o.ood, fe, labels, { unlabeled: true, title: `features ${path.basename(o.ood)}`, nj: o.nj });

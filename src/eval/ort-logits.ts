@@ -22,13 +22,15 @@ export interface OrtLogitsOptions {
   threads?: number;
   /** Logits tensor name (default: the importer's choice: input of a terminal Softmax/LogSoftmax, else the output). */
   logits?: string;
+  /** The model file, for error messages. */
+  source?: string;
 }
 
 /** Logits (n × C, row-major) of `model` on `set`. */
 export async function ortLogits(model: ModelProto | Uint8Array, set: ExampleSet, opts: OrtLogitsOptions = {}): Promise<Float32Array> {
   const proto = model instanceof Uint8Array ? decodeModel(model) : model;
   const out = findLogits(proto, opts.logits).name;
-  const runner = await OrtRunner.create(withExtraOutputs(proto, [out]), { threads: opts.threads });
+  const runner = await OrtRunner.create(withExtraOutputs(proto, [out]), { threads: opts.threads, source: opts.source });
   try {
     const n = set.inputs.length;
     const groups = new Map<string, number[]>();

@@ -94,7 +94,7 @@ export async function probe(model: ModelProto, inputName: string, shapes: [numbe
     s = await ort.InferenceSession.create(onnx.ModelProto.encode(m).finish(), { graphOptimizationLevel: 'disabled', intraOpNumThreads: 1, logSeverityLevel: 3 });
   } catch (e) {
     // e.g. an op onnxruntime does not know: a typed error, not a crash
-    throw new OnnxError(`onnxruntime could not load the model: ${(e as Error).message}`, undefined, { cause: e });
+    throw new OnnxError(`onnxruntime could not load graph '${model.graph?.name ?? ''}' (probing its tensor shapes): ${(e as Error).message}`, undefined, { cause: e });
   }
   const rng = new Rng(12345);
   const runs: Record<string, { dims: number[]; type: string }>[] = [];

@@ -22,6 +22,8 @@ export interface OrtRunnerOptions {
   executionProviders?: string[];
   /** Graph optimisation level (default 'all'). */
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** What the model is, for error messages (e.g. its file); default: the graph's name. */
+  source?: string;
 }
 
 let cudaUnavailable: string | null = null;
@@ -124,6 +126,7 @@ export class OrtRunner {
         log(`onnxruntime: CUDA execution provider unavailable (${missing}); using cpu`);
       }
     }
+    const what = opts.source ?? `graph '${proto.graph?.name ?? ''}'`;
     let eps = opts.executionProviders ?? ['cuda', 'cpu'];
     if (!opts.executionProviders && cudaUnavailable !== null) eps = ['cpu'];
     try {
@@ -131,7 +134,7 @@ export class OrtRunner {
       return new OrtRunner(s, eps, proto);
     } catch (e) {
       if (!eps.includes('cuda') || opts.executionProviders) {
-        throw new OnnxError(`onnxruntime could not load the model: ${(e as Error).message}`, undefined, { cause: e });
+        throw new OnnxError(`onnxruntime could not load ${what}: ${(e as Error).message}`, undefined, { cause: e });
       }
       const reason = (e as Error).message.split('\n')[0];
       if (cudaUnavailable === null) log(`onnxruntime: CUDA execution provider unavailable (${reason}); using cpu`);
@@ -140,7 +143,7 @@ export class OrtRunner {
         const s = await ort.InferenceSession.create(bytes, { ...base, executionProviders: ['cpu'] });
         return new OrtRunner(s, ['cpu'], proto);
       } catch (e2) {
-        throw new OnnxError(`onnxruntime could not load the model: ${(e2 as Error).message}`, undefined, { cause: e2 });
+        throw new OnnxError(`onnxruntime could not load ${what}: ${(e2 as Error).message}`, undefined, { cause: e2 });
       }
     }
   }

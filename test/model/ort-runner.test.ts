@@ -89,3 +89,10 @@ test('an explicit cpu provider works and a bad model is an OnnxError', async () 
   await r.dispose();
   void toNum;
 });
+
+test('a model onnxruntime cannot load is an OnnxError naming its source (or the graph name)', async () => {
+  const proto = refModel(REF_MODELS[2].name);
+  const bad = { ...proto, graph: { ...proto.graph, name: 'broken_graph', node: [...(proto.graph?.node ?? []), { opType: 'NoSuchOp', input: ['y'], output: ['z'] }] } };
+  await assert.rejects(OrtRunner.create(bad as typeof proto, { executionProviders: ['cpu'], source: 'exp/x/model.onnx' }), (e: unknown) => e instanceof OnnxError && e.message.includes('exp/x/model.onnx'));
+  await assert.rejects(OrtRunner.create(bad as typeof proto, { executionProviders: ['cpu'] }), (e: unknown) => e instanceof OnnxError && e.message.includes("graph 'broken_graph'"));
+});
