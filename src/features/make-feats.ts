@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { loadUtterance, sliceSeconds } from '../audio/load.ts';
 import { assertFinite, openMatrixWriter } from '../data/kaldi-io.ts';
 import { readTable, readTableEntries, sortC, writeTable } from '../data/kaldi-text.ts';
-import { writeFileAtomic } from '../util/atomic.ts';
+import { removeStaleTemps, writeFileAtomic } from '../util/atomic.ts';
 import { runJobs, splitJobs } from '../util/job-worker.ts';
 import { DataError, FeatureError, JemdaError } from '../util/errors.ts';
 import { log, warn } from '../util/log.ts';
@@ -156,6 +156,9 @@ export async function makeFeats(opts: MakeFeatsOptions): Promise<MakeFeatsResult
   const nj = Math.max(1, Math.min(opts.nj ?? 1, utts.length));
   const name = path.basename(path.resolve(dataDir));
   fs.mkdirSync(arkDir, { recursive: true });
+  // Temp archives of an earlier run that was killed (kill -9 leaves them): not ours to keep.
+  const stale = removeStaleTemps(arkDir, `.raw_${type}_${name}.`);
+  if (stale.length > 0) log(`removed ${stale.length} temp file(s) of a killed earlier run from ${arkDir}`);
   const parts = splitJobs(utts, nj);
   const specs: JobSpec[] = parts.map((p, i) => ({
     type,
