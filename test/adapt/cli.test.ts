@@ -79,7 +79,11 @@ test('unsupervised methods never read target labels: garbage or unreadable utt2l
 });
 
 test('kill -9 at a random step, then --resume, gives the same final weights as an uninterrupted run', async () => {
-  const args = ['adapt', '--method', 'jem', '--model', model, '--source', src, '--target', tgt, '--seed', '7', ...fast({ steps: '15', 'checkpoint-every': '2' })];
+  // The recipe's JEM settings (label-marginal prior with a running estimate, BN-only energy term,
+  // eval-mode BatchNorm, half the chains re-initialised and mixed with target data): all of their
+  // state must survive the kill.
+  const recipe = ['--marginal-weight', '1', '--marginal-momentum', '0.5', '--ebm-params', 'bn', '--bn-mode', 'eval', '--buffer-mix', '1', '--buffer-mix-steps', '0', '--buffer-reinit', '0.5'];
+  const args = ['adapt', '--method', 'jem', '--model', model, '--source', src, '--target', tgt, '--seed', '7', ...recipe, ...fast({ steps: '15', 'checkpoint-every': '2' })];
   const full = path.join(root, 'full');
   assert.equal(jemda([...args, full]).status, 0);
   const killed = path.join(root, 'killed');
