@@ -27,6 +27,7 @@ import { fitClassGaussians, fitUniformInit, type InitDistribution } from '../jem
 import { sgldOptions, sgldSample, type SgldOptions } from '../jem/sampler.ts';
 import { crossEntropy, ebmWeightAt, jemLoss, predictionEntropy, type JemTerms, type JemWeights } from '../jem/objective.ts';
 import { energyTf } from '../jem/energy.ts';
+import { labelMarginal } from '../jem/marginal-prior.ts';
 import { sgldOptionsFromConfig, type AdaptConfig, type Method } from './config.ts';
 import { Adam } from './optimizer.ts';
 import { AdamF32 } from './optimizer-f32.ts';
@@ -102,8 +103,7 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
   if (method === 'jem' && !o.energyGrad) throw new ConfigError('method jem needs an SGLD backend (EnergyGrad)');
   const needsSource = method === 'jem' && (cfg.xentWeight > 0 || cfg.marginalWeight > 0);
   if (needsSource && !o.source) throw new ConfigError('method jem with --xent-weight or --marginal-weight > 0 needs labeled source data (--source)');
-  // The label-marginal prior of --marginal-weight: class frequencies of the labeled source data
-  // (add-one smoothed, so a class absent from the source still has a finite log prior).
+  // The label-marginal prior of --marginal-weight: class frequencies of the labeled source data.
   const sourcePrior = method === 'jem' && cfg.marginalWeight > 0 && o.source ? labelMarginal(o.source.y, o.numClasses) : null;
 
   // Trainable parameters by initializer name: tfjs variables, or (ort) views of the engine's weights.
@@ -410,7 +410,7 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
     const tUpdate = performance.now();
     let batchMarginal: Float64Array | undefined;
     const sgldSeconds = (tUpdate - tSgld) / 1000;
-    const r = ortEng
+    const r: { loss: number; parts: Record<string, number>; gradNorm: number; batchMarginal?: Float64Array } = ortEng
       ? applyGradsOrt(
           await jemLossOrt(
             ortEng,
@@ -446,8 +446,7 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
           jw.ebmParams ?? null,
           { rest: (src !== null && jw.xent > 0) || (jw.marginal ?? 0) > 0 || pxy !== null, energy: jw.ebm > 0 || jw.l2 > 0 },
         );
-    const fromOrt = (r as { batchMarginal?: Float64Array }).batchMarginal;
-    if (fromOrt) batchMarginal = fromOrt;
+    batchMarginal ??= r.batchMarginal;
     if (batchMarginal && cfg.marginalWeight > 0) {
       const prev = state.marginalRunning;
       const m = cfg.marginalMomentum;
@@ -589,14 +588,6 @@ function bufferInit(cfg: AdaptConfig, o: TrainerOptions, dim: number): InitDistr
 }
 
 /** Mean energy −logsumexp of logits [B, K]. */
-/** Add-one smoothed class frequencies of labels y in [0, K). */
-export function labelMarginal(y: ArrayLike<number>, K: number): Float64Array {
-  const c = new Float64Array(K).fill(1);
-  for (let i = 0; i < y.length; i++) c[y[i]] += 1;
-  const n = y.length + K;
-  return c.map((v) => v / n);
-}
-
 function meanEnergy(logits: Float32Array, B: number, K: number): number {
   const { lse } = softmaxRows(logits, B, K);
   let s = 0;

@@ -9,6 +9,7 @@
  */
 import { softmaxHeadCE, type BnBatchStats, type CallOptions, type VjpOrt, type VjpResult } from '../model/vjp-ort.ts';
 import { MismatchError } from '../util/errors.ts';
+import { priorLogRatio } from './marginal-prior.ts';
 import type { JemWeights } from './objective.ts';
 
 export interface JemBatchArrays {
@@ -64,9 +65,8 @@ export function entropyGrad(logits: Float32Array, B: number, K: number): { loss:
 }
 
 /**
- * Label-marginal prior: KL(p̂ ‖ π), π a class prior (the source label marginal) and p̂ the estimate
- * of the target's predicted label marginal: the batch's mean prediction p̄ = mean_b softmax(f_b),
- * or m·r + (1 − m)·p̄ with r a running estimate over earlier batches (momentum m; a 64-row batch
+ * Label-marginal prior KL(p̂ ‖ π) (marginal-prior.ts) on logits: p̄ = mean_b softmax(f_b), and p̂
+ * = p̄ or m·r + (1 − m)·p̄ with r a running estimate over earlier batches (momentum m; a 64-row batch
  * alone estimates 12 class rates with ±40% relative noise, which keeps pushing every prediction
  * towards uniform). p̂ is held fixed in the gradient except through p̄: with g_k = log(p̂_k/π_k),
  * ∂/∂f_bj = w · p_bj (g_j − Σ_k p_bk g_k) / B (exact for m = 0). Zero when the predicted classes
@@ -81,18 +81,10 @@ export function marginalPriorGrad(
   running: ArrayLike<number> | null = null,
   momentum = 0,
 ): { kl: number; batchMean: Float64Array; gLogits: Float32Array } {
-  if (prior.length !== K) throw new MismatchError(`class prior has ${prior.length} entries, the model ${K} classes`);
-  if (running && running.length !== K) throw new MismatchError(`running label marginal has ${running.length} entries, the model ${K} classes`);
   const { p } = softmaxRows(logits, B, K);
   const batchMean = new Float64Array(K);
   for (let b = 0; b < B; b++) for (let k = 0; k < K; k++) batchMean[k] += p[b * K + k] / B;
-  const g = new Float64Array(K);
-  let kl = 0;
-  for (let k = 0; k < K; k++) {
-    const est = running ? momentum * running[k] + (1 - momentum) * batchMean[k] : batchMean[k];
-    g[k] = Math.log(Math.max(est, 1e-12) / prior[k]);
-    kl += est * g[k];
-  }
+  const { g, kl } = priorLogRatio(batchMean, prior, running, momentum);
   const out = new Float32Array(B * K);
   for (let b = 0; b < B; b++) {
     let dot = 0;
@@ -183,11 +175,11 @@ export async function jemLossOrt(engine: VjpOrt, K: number, dim: number, b: JemB
   }
   const marginal = (w.marginal ?? 0) > 0 && w.prior ? { w: w.marginal as number, prior: w.prior } : null;
   let batchMarginal: Float64Array | undefined;
-  const marginalGrad = (logits: Float32Array, Bt: number): Float32Array => {
-    const m = marginalPriorGrad(logits, Bt, K, (marginal as { prior: ArrayLike<number> }).prior, (marginal as { w: number }).w, w.marginalRunning ?? null, w.marginalMomentum ?? 0);
-    parts.marginal = m.kl;
-    batchMarginal = m.batchMean;
-    return m.gLogits;
+  const marginalGrad = (m: { w: number; prior: ArrayLike<number> }, logits: Float32Array, Bt: number): Float32Array => {
+    const r = marginalPriorGrad(logits, Bt, K, m.prior, m.w, w.marginalRunning ?? null, w.marginalMomentum ?? 0);
+    parts.marginal = r.kl;
+    batchMarginal = r.batchMean;
+    return r.gLogits;
   };
   const ebmOnly = w.ebmParams ?? null;
   const energyOn = b.target && b.samples && (w.ebm > 0 || w.l2 > 0);
@@ -195,7 +187,7 @@ export async function jemLossOrt(engine: VjpOrt, K: number, dim: number, b: JemB
   // term is restricted to some parameters (--ebm-params), then it has a pass of its own.
   if (b.target && marginal && (!energyOn || ebmOnly)) {
     const Bt = b.target.length / dim;
-    const rm = await engine.lossAndGrad(b.target, Bt, (logits) => ({ loss: 0, gLogits: marginalGrad(logits, Bt) }), opts);
+    const rm = await engine.lossAndGrad(b.target, Bt, (logits) => ({ loss: 0, gLogits: marginalGrad(marginal, logits, Bt) }), opts);
     if (!energyOn) bnStats = rm.bnStats;
     accumulate(grads, rm.grads);
     loss += marginal.w * parts.marginal;
@@ -210,7 +202,7 @@ export async function jemLossOrt(engine: VjpOrt, K: number, dim: number, b: JemB
       eD = t.meanE;
       eD2 = t.meanE2;
       if (marginal && !ebmOnly) {
-        const gm = marginalGrad(logits, Bt);
+        const gm = marginalGrad(marginal, logits, Bt);
         for (let i = 0; i < gm.length; i++) t.gLogits[i] += gm[i];
       }
       return { loss: 0, gLogits: t.gLogits };

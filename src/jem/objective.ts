@@ -11,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { energyTf } from './energy.ts';
+import { priorLogRatio } from './marginal-prior.ts';
 
 export type LogitsFn = (x: tf.Tensor, opts: { training: boolean; updateStats: boolean }) => tf.Tensor2D;
 
@@ -109,18 +110,11 @@ export function jemLoss(f: LogitsFn, b: JemBatch, w: JemWeights, training: boole
  * surrogate whose value is kl and whose gradient is Σ_k ∂p̄_k · log(p̂_k/π_k), p̂ held fixed.
  */
 export function marginalPriorTf(logits: tf.Tensor2D, prior: ArrayLike<number>, running: ArrayLike<number> | null, momentum: number): { kl: tf.Scalar; surrogate: tf.Scalar; batchMean: Float64Array } {
-  const K = logits.shape[1];
   const pbar = tf.mean(tf.softmax(logits), 0);
   const batchMean = Float64Array.from(pbar.dataSync());
-  const g = new Float32Array(K);
-  let kl = 0;
-  for (let k = 0; k < K; k++) {
-    const est = running ? momentum * running[k] + (1 - momentum) * batchMean[k] : batchMean[k];
-    g[k] = Math.log(Math.max(est, 1e-12) / prior[k]);
-    kl += est * g[k];
-  }
+  const { g, kl } = priorLogRatio(batchMean, prior, running, momentum);
   // (p̄ − p̄_value)·g is 0 in value and Σ ∂p̄·g in gradient.
-  const delta = tf.sum(tf.mul(tf.sub(pbar, tf.tensor1d(Float32Array.from(batchMean))), tf.tensor1d(g)));
+  const delta = tf.sum(tf.mul(tf.sub(pbar, tf.tensor1d(Float32Array.from(batchMean))), tf.tensor1d(Float32Array.from(g))));
   return { kl: tf.scalar(kl), surrogate: tf.add(delta, kl) as tf.Scalar, batchMean };
 }
 

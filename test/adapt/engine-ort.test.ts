@@ -157,40 +157,6 @@ test('JEM with the label-marginal prior and --ebm-params bn: ort = tfjs (energy 
   }
 });
 
-test('ort engine, JEM with a running label marginal: interrupted + resumed = uninterrupted; the estimate is checkpointed', async () => {
-  const dirs = [tmp(), tmp()];
-  try {
-    const cfg = { marginalWeight: 1, marginalMomentum: 0.5 };
-    const r1 = await runTrainer(await opts('jem', dirs[0], cfg));
-    const lines = readMetrics(dirs[0]);
-    assert.ok(lines.every((l) => Number.isFinite(l.marginal) && l.marginal >= 0));
-    let n = 0;
-    const o1 = await opts('jem', dirs[1], cfg);
-    o1.shouldStop = () => ++n > 3;
-    await runTrainer(o1);
-    const state = JSON.parse(fs.readFileSync(`${dirs[1]}/checkpoints/step-3/state.json`, 'utf8'));
-    assert.equal(state.marginalRunning.length, 3);
-    const rest = await runTrainer({ ...(await opts('jem', dirs[1], cfg)), resume: true });
-    assert.ok(same(rest.weights, r1.weights), 'resumed run differs from the uninterrupted one');
-  } finally {
-    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-  }
-});
-
-test('ort engine, JEM without the energy term (ebm 0, l2 0): no SGLD is run, xent + marginal still train', async () => {
-  const d = tmp();
-  try {
-    const o = await opts('jem', d, { ebmWeight: 0, l2Weight: 0, marginalWeight: 1 });
-    const { r, changed } = await runAndDiff(o, new Map([...o.ort!.getWeights()].map(([k, a]) => [k, Float32Array.from(a)])));
-    assert.equal(r.steps, 6);
-    assert.ok(changed.includes('fc1.weight') && changed.includes('fc2.weight'));
-    const lines = readMetrics(d);
-    assert.ok(lines.every((l) => l.sgldSteps === undefined && l.marginal > 0 && l.ebm === 0 && Number.isFinite(l.gradNorm)));
-  } finally {
-    fs.rmSync(d, { recursive: true, force: true });
-  }
-});
-
 test('tent (BN affine) and cross-entropy gradients: ort = tfjs', async () => {
   const { model, ort, vars } = await engines('bn');
   try {
@@ -236,6 +202,17 @@ async function opts(method: Method, expDir: string, cfg: Partial<AdaptConfig>, s
 
 const tmp = (): string => tmpDir('jemda-engine-ort-');
 
+/** A jem run stopped after 3 of its 6 steps (then `check(dir)`), then resumed to the end. */
+async function interruptedThenResumed(dir: string, cfg: Partial<AdaptConfig>, check?: (dir: string) => void) {
+  let n = 0;
+  const o = await opts('jem', dir, cfg);
+  o.shouldStop = () => ++n > 3;
+  const part = await runTrainer(o);
+  assert.ok(part.interrupted && part.steps === 3);
+  check?.(dir);
+  return runTrainer({ ...(await opts('jem', dir, cfg)), resume: true });
+}
+
 test('ort engine: same seed → same weights; interrupted + resumed → same final weights', async () => {
   const dirs = [tmp(), tmp(), tmp()];
   try {
@@ -247,12 +224,7 @@ test('ort engine: same seed → same weights; interrupted + resumed → same fin
     const lines = readMetrics(dirs[0]);
     assert.equal(lines.length, 6);
     assert.ok(lines.every((l) => Number.isFinite(l.gradNorm) && Number.isFinite(l.eData) && l.sgldSteps === 4));
-    let n = 0;
-    const o1 = await opts('jem', dirs[2], {});
-    o1.shouldStop = () => ++n > 3;
-    const part = await runTrainer(o1);
-    assert.ok(part.interrupted && part.steps === 3);
-    const rest = await runTrainer({ ...(await opts('jem', dirs[2], {})), resume: true });
+    const rest = await interruptedThenResumed(dirs[2], {});
     assert.equal(rest.steps, 6);
     assert.ok(same(rest.weights, r1.weights), 'resumed run differs from the uninterrupted one');
   } finally {
@@ -308,5 +280,36 @@ test('ort engine baselines: adabn sets exact pooled BN stats only, tent moves BN
     assert.ok(sup.changed.includes('fc2.weight'));
   } finally {
     for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  }
+});
+
+test('ort engine, JEM with a running label marginal: interrupted + resumed = uninterrupted; the estimate is checkpointed', async () => {
+  const dirs = [tmp(), tmp()];
+  try {
+    const cfg = { marginalWeight: 1, marginalMomentum: 0.5 };
+    const r1 = await runTrainer(await opts('jem', dirs[0], cfg));
+    const lines = readMetrics(dirs[0]);
+    assert.ok(lines.every((l) => Number.isFinite(l.marginal) && l.marginal >= 0));
+    const rest = await interruptedThenResumed(dirs[1], cfg, (dir) => {
+      const state = JSON.parse(fs.readFileSync(`${dir}/checkpoints/step-3/state.json`, 'utf8'));
+      assert.equal(state.marginalRunning.length, 3);
+    });
+    assert.ok(same(rest.weights, r1.weights), 'resumed run differs from the uninterrupted one');
+  } finally {
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  }
+});
+
+test('ort engine, JEM without the energy term (ebm 0, l2 0): no SGLD is run, xent + marginal still train', async () => {
+  const d = tmp();
+  try {
+    const o = await opts('jem', d, { ebmWeight: 0, l2Weight: 0, marginalWeight: 1 });
+    const { r, changed } = await runAndDiff(o, new Map([...o.ort!.getWeights()].map(([k, a]) => [k, Float32Array.from(a)])));
+    assert.equal(r.steps, 6);
+    assert.ok(changed.includes('fc1.weight') && changed.includes('fc2.weight'));
+    const lines = readMetrics(d);
+    assert.ok(lines.every((l) => l.sgldSteps === undefined && l.marginal > 0 && l.ebm === 0 && Number.isFinite(l.gradNorm)));
+  } finally {
+    fs.rmSync(d, { recursive: true, force: true });
   }
 });

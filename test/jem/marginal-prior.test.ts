@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { marginalPriorGrad } from '../../src/jem/objective-ort.ts';
 import { jemLoss, marginalPriorTf } from '../../src/jem/objective.ts';
-import { labelMarginal } from '../../src/adapt/trainer.ts';
+import { labelMarginal } from '../../src/jem/marginal-prior.ts';
 import { MismatchError } from '../../src/util/errors.ts';
 import { Rng } from '../../src/util/rng.ts';
 
@@ -40,6 +40,19 @@ function klRef(f: Float64Array, running: number[] | null, m: number, fixedEst?: 
   return kl;
 }
 
+/** Each entry of `grad` against the central difference of `loss` at logits `f` (step 1e-5). */
+function assertCentralDifferences(grad: Float32Array, f: Float32Array, loss: (x: Float64Array) => number): void {
+  const h = 1e-5;
+  for (let i = 0; i < f.length; i++) {
+    const fp = Float64Array.from(f);
+    const fm = Float64Array.from(f);
+    fp[i] += h;
+    fm[i] -= h;
+    const fd = (loss(fp) - loss(fm)) / (2 * h);
+    assert.ok(Math.abs(grad[i] - fd) < 1e-5, `logit ${i}: ${grad[i]} vs ${fd}`);
+  }
+}
+
 test('marginal prior: KL = 0 at the prior, > 0 when predictions collapse; gradient = central differences (m = 0)', () => {
   // Every row predicting exactly the prior: KL 0, gradient 0.
   const atPrior = new Float32Array(B * K);
@@ -54,15 +67,7 @@ test('marginal prior: KL = 0 at the prior, > 0 when predictions collapse; gradie
   const f = logitsOf(3);
   const g = marginalPriorGrad(f, B, K, PRIOR, 0.7);
   assert.ok(Math.abs(g.kl - klRef(Float64Array.from(f), null, 0)) < 1e-6);
-  const h = 1e-5;
-  for (let i = 0; i < B * K; i++) {
-    const fp = Float64Array.from(f);
-    const fm = Float64Array.from(f);
-    fp[i] += h;
-    fm[i] -= h;
-    const fd = (0.7 * (klRef(fp, null, 0) - klRef(fm, null, 0))) / (2 * h);
-    assert.ok(Math.abs(g.gLogits[i] - fd) < 1e-5, `logit ${i}: ${g.gLogits[i]} vs ${fd}`);
-  }
+  assertCentralDifferences(g.gLogits, f, (x) => 0.7 * klRef(x, null, 0));
   // Rows sum to zero: adding a constant to a row's logits changes nothing.
   for (let b = 0; b < B; b++) assert.ok(Math.abs(g.gLogits.slice(b * K, (b + 1) * K).reduce((s, v) => s + v, 0)) < 1e-7);
 });
@@ -74,15 +79,7 @@ test('marginal prior with a running estimate: kl of the blended estimate, gradie
   const g = marginalPriorGrad(f, B, K, PRIOR, 1, running, m);
   assert.ok(Math.abs(g.kl - klRef(Float64Array.from(f), running, m)) < 1e-6);
   const est = Float64Array.from(running, (r, k) => m * r + (1 - m) * g.batchMean[k]);
-  const h = 1e-5;
-  for (let i = 0; i < B * K; i++) {
-    const fp = Float64Array.from(f);
-    const fm = Float64Array.from(f);
-    fp[i] += h;
-    fm[i] -= h;
-    const fd = (klRef(fp, null, 0, est) - klRef(fm, null, 0, est)) / (2 * h);
-    assert.ok(Math.abs(g.gLogits[i] - fd) < 1e-5, `logit ${i}: ${g.gLogits[i]} vs ${fd}`);
-  }
+  assertCentralDifferences(g.gLogits, f, (x) => klRef(x, null, 0, est));
   assert.ok(Math.abs(g.batchMean.reduce((s, v) => s + v, 0) - 1) < 1e-9);
   assert.throws(() => marginalPriorGrad(f, B, K, [0.5, 0.5], 1), MismatchError);
   assert.throws(() => marginalPriorGrad(f, B, K, PRIOR, 1, [1], 0.5), MismatchError);
