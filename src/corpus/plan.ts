@@ -6,12 +6,13 @@
 import { Rng, hashString } from '../util/rng.ts';
 import type { VoiceConfig } from './engines/types.ts';
 import {
-  CHANNELS, DATASETS, ESPEAK_BASES, ESPEAK_JITTER, FLITE_STRETCH, FLITE_VOICES, GNUSPEECH_PITCH, GNUSPEECH_TEMPO,
-  GNUSPEECH_VOICES, KEYWORDS, LABELS, NOISY_VARIANTS, SILENCE, SIZES, SOURCE_VARIANTS, TELEPHONE_VARIANTS, UNKNOWN,
-  UNKNOWN_WORDS, type CorpusSize, type Dataset, type Domain,
+  CHANNELS, DATASETS, ESPEAK_BASES, ESPEAK_JITTER, FARFIELD_VARIANTS, FLITE_STRETCH, FLITE_VOICES, GNUSPEECH_PITCH,
+  GNUSPEECH_TEMPO, GNUSPEECH_VOICES, KEYWORDS, LABELS, NOISY_VARIANTS, PHONENOISE_VARIANTS, SILENCE, SIZES,
+  SOURCE_VARIANTS, SPEED_FACTORS, SPEED_VARIANTS, TELEPHONE_VARIANTS, UNKNOWN, UNKNOWN_WORDS, type CorpusSize,
+  type Dataset, type Domain,
 } from './spec.ts';
 
-export type Channel = 'clean' | 'telephone' | 'noisy';
+export type Channel = 'clean' | 'telephone' | 'noisy' | 'farfield' | 'phonenoise';
 
 export interface UttJob {
   utt: string;
@@ -24,6 +25,8 @@ export interface UttJob {
   /** Undefined for `_silence_` clips. */
   voice?: VoiceConfig;
   channel: Channel;
+  /** Speed-perturbation factor applied to the synthesized word (speed domain only). */
+  speed?: number;
   /** Per-utterance seed: hashString(utt) ^ corpus seed. */
   seed: number;
 }
@@ -64,12 +67,19 @@ function speakersFor(ds: Dataset, seed: number): { speakers: Speaker[]; domain: 
     const combos = sourceCombos(seed)[ds.slice('source_'.length) as 'train' | 'dev' | 'test'];
     return { speakers: espeakSpeakers(combos, 2, rng), domain: 'source', channel: 'clean' };
   }
-  if (ds.startsWith('telephone_') || ds.startsWith('noisy_')) {
-    const tel = ds.startsWith('telephone_');
-    const variants = (tel ? TELEPHONE_VARIANTS : NOISY_VARIANTS)[part];
+  const espeakDomains = {
+    telephone: [TELEPHONE_VARIANTS, 'telephone'],
+    noisy: [NOISY_VARIANTS, 'noisy'],
+    farfield: [FARFIELD_VARIANTS, 'farfield'],
+    speed: [SPEED_VARIANTS, 'clean'],
+    phonenoise: [PHONENOISE_VARIANTS, 'phonenoise'],
+  } as const;
+  const dom = ds.slice(0, ds.lastIndexOf('_'));
+  if (dom in espeakDomains) {
+    const [variants, channel] = espeakDomains[dom as keyof typeof espeakDomains];
     const combos: string[] = [];
-    for (const b of ESPEAK_BASES) for (const v of variants) combos.push(`${b}+${v}`);
-    return { speakers: espeakSpeakers(combos, 1, rng), domain: tel ? 'telephone' : 'noisy', channel: tel ? 'telephone' : 'noisy' };
+    for (const b of ESPEAK_BASES) for (const v of variants[part]) combos.push(`${b}+${v}`);
+    return { speakers: espeakSpeakers(combos, 1, rng), domain: dom as Domain, channel };
   }
   if (ds.startsWith('flite_')) {
     const speakers: Speaker[] = [];
@@ -114,7 +124,12 @@ export function makePlan(size: CorpusSize, seed: number): UttJob[] {
         const utt = `${spk}_${word}_${ds.split('_')[1]}${pad(k, 4)}`;
         const uttSeed = (hashString(utt) ^ seed) >>> 0;
         if (voice && voice.engine === 'gnuspeech') voice = { ...voice, seed: uttSeed };
-        jobs.push({ utt, spk, dataset: ds, domain, label, word, voice, channel, seed: uttSeed });
+        const job: UttJob = { utt, spk, dataset: ds, domain, label, word, voice, channel, seed: uttSeed };
+        if (domain === 'speed' && voice) {
+          const [lo, hi] = SPEED_FACTORS[rng.int(SPEED_FACTORS.length)];
+          job.speed = Math.round(1000 * (lo + (hi - lo) * rng.uniform())) / 1000;
+        }
+        jobs.push(job);
       }
     }
   }

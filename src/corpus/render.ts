@@ -2,6 +2,7 @@
 import { Rng } from '../util/rng.ts';
 import { addNoiseAtSnr } from '../audio/effects/noise.ts';
 import { reverb } from '../audio/effects/reverb.ts';
+import { speedPerturb } from '../audio/effects/speed.ts';
 import { telephone } from '../audio/effects/telephone.ts';
 import { DEFAULT_CLIP, finalLevel, silenceClip, wordClip } from './clip.ts';
 import type { Synthesizers } from './engines/index.ts';
@@ -24,6 +25,18 @@ export function applyChannel(x: Float32Array, channel: Channel, rng: Rng, spec: 
       const kind = n.noises[rng.int(n.noises.length)];
       return addNoiseAtSnr(rev, kind, lerp(n.snrDb, rng.uniform()), rng, SAMPLE_RATE);
     }
+    case 'farfield': {
+      const f = spec.farfield;
+      const rt60 = lerp(f.rt60, rng.uniform());
+      return reverb(x, SAMPLE_RATE, { rt60, rng, wet: lerp(f.wet, rng.uniform()) });
+    }
+    case 'phonenoise': {
+      const p = spec.phonenoise;
+      // background noise at the talker's end, then the telephone channel
+      const kind = p.noises[rng.int(p.noises.length)];
+      const noisy = addNoiseAtSnr(x, kind, lerp(p.snrDb, rng.uniform()), rng, SAMPLE_RATE);
+      return telephone(noisy, SAMPLE_RATE, rng, p);
+    }
   }
 }
 
@@ -34,6 +47,6 @@ export async function renderUtt(job: UttJob, synth: Synthesizers, spec: ChannelS
     return applyChannel(clip, job.channel, rng, spec);
   }
   const { samples, sampleRate } = await synth.synthesize(job.word, job.voice);
-  const clip = wordClip(samples, sampleRate, rng, DEFAULT_CLIP);
+  const clip = wordClip(job.speed ? speedPerturb(samples, job.speed) : samples, sampleRate, rng, DEFAULT_CLIP);
   return finalLevel(applyChannel(clip, job.channel, rng, spec), rng, DEFAULT_CLIP.peakDb);
 }

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { generateCorpus } from '../../src/corpus/generate.ts';
 import { makePlan, sourceCombos } from '../../src/corpus/plan.ts';
-import { DATASETS, LABELS, SIZES } from '../../src/corpus/spec.ts';
+import { DATASETS, LABELS, SIZES, SPEED_FACTORS, TARGET_DOMAINS } from '../../src/corpus/spec.ts';
 import { readWav } from '../../src/audio/wav.ts';
 
 const lines = (f: string) => fs.readFileSync(f, 'utf8').split('\n').filter((l) => l.length > 0);
@@ -20,18 +20,34 @@ test('the plan is deterministic, ids are unique and start with the speaker, spli
   for (const j of a) assert.ok(j.utt.startsWith(j.spk + '_'), j.utt);
   const voicesOf = (ds: string) => new Set(a.filter((j) => j.dataset === ds && j.voice).map((j) => j.spk));
   const variantsOf = (ds: string) => new Set(a.filter((j) => j.dataset === ds && j.voice?.engine === 'espeak').map((j) => (j.voice as { voice: string }).voice));
-  for (const dom of ['flite', 'gnuspeech', 'telephone', 'noisy']) {
+  for (const dom of TARGET_DOMAINS) {
     const ad = voicesOf(`${dom}_adapt`), te = voicesOf(`${dom}_test`);
+    assert.ok(ad.size > 0 && te.size > 0, dom);
     for (const s of ad) assert.ok(!te.has(s), `${dom}: speaker ${s} in adapt and test`);
   }
   const src = new Set([...variantsOf('source_train'), ...variantsOf('source_dev'), ...variantsOf('source_test')]);
-  for (const ds of ['telephone_adapt', 'telephone_test', 'noisy_adapt', 'noisy_test']) for (const v of variantsOf(ds)) assert.ok(!src.has(v), `${v} of ${ds} used in source`);
+  // the eSpeak target domains use variants (the +suffix) seen in no other domain and not in source
+  const espeakTargets = ['telephone', 'noisy', 'farfield', 'speed', 'phonenoise'].flatMap((d) => [`${d}_adapt`, `${d}_test`]);
+  const owner = new Map<string, string>();
+  for (const ds of espeakTargets) {
+    for (const v of variantsOf(ds)) {
+      assert.ok(!src.has(v), `${v} of ${ds} used in source`);
+      const variant = v.split('+')[1];
+      assert.ok(!owner.has(variant) || owner.get(variant) === ds, `variant ${variant} in ${owner.get(variant)} and ${ds}`);
+      owner.set(variant, ds);
+    }
+  }
+  // speed perturbation only in the speed domain, with factors from its ranges (never near 1)
+  for (const j of a) {
+    if (j.domain === 'speed' && j.voice) assert.ok(SPEED_FACTORS.some(([lo, hi]) => j.speed! >= lo && j.speed! <= hi), `${j.utt}: speed ${j.speed}`);
+    else assert.equal(j.speed, undefined, j.utt);
+  }
   const c = sourceCombos(5);
   for (const v of c.dev) assert.ok(!c.train.includes(v) && !c.test.includes(v));
   assert.equal(c.train.length + c.dev.length + c.test.length, 88);
 });
 
-test('tiny corpus end to end: 11 sorted Kaldi data dirs of 1-s 16-kHz clips; --nj 2 gives identical bytes', async () => {
+test('tiny corpus end to end: 17 sorted Kaldi data dirs of 1-s 16-kHz clips; --nj 2 gives identical bytes', async () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'jemda-synth-'));
   try {
     const out = path.join(root, 'c');
