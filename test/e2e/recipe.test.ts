@@ -1,9 +1,9 @@
 /**
  * End to end: the default recipe (recipes/synth_kws/run.sh, stages 0-5) on the tiny corpus, with
- * two target domains and few adaptation steps so it stays within a few minutes on 2 cores; then
- * a second run, which must find every stage done and change no file.
+ * one dev and one test domain, two adaptation seeds and few adaptation steps so it stays within a
+ * few minutes on 2 cores; then a second run, which must find every stage done and change no file.
  *
- * JEMDA_E2E_DOMAINS overrides the domains (e.g. "telephone noisy flite gnuspeech" for all four);
+ * JEMDA_E2E_DEV_DOMAINS / JEMDA_E2E_TEST_DOMAINS override the domains;
  * JEMDA_E2E_DEV_SCRIPT runs a variant of the script instead (a path relative to the repository
  * root, in recipes/synth_kws/ so that it finds the root), for trying changes to run.sh.
  */
@@ -20,7 +20,14 @@ import { validateDataDir } from '../../src/data/validate.ts';
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const RUN = path.join(ROOT, process.env.JEMDA_E2E_DEV_SCRIPT ?? 'recipes/synth_kws/run.sh');
 const METHODS = ['source-only', 'adabn', 'tent', 'pseudo-label', 'jem', 'jem.no-energy', 'supervised'];
-const DOMAINS = (process.env.JEMDA_E2E_DOMAINS ?? 'telephone flite').split(/\s+/).filter(Boolean);
+const words = (s: string) => s.split(/\s+/).filter(Boolean);
+const DEV = words(process.env.JEMDA_E2E_DEV_DOMAINS ?? 'telephone');
+const TEST = words(process.env.JEMDA_E2E_TEST_DOMAINS ?? 'flite');
+const DOMAINS = [...DEV, ...TEST];
+const SEEDS = [1, 2];
+/** Methods the recipe runs with its first seed only. */
+const ONE_SEED = new Set(['source-only', 'supervised']);
+const seedsOf = (m: string) => (ONE_SEED.has(m) ? SEEDS.slice(0, 1) : SEEDS);
 /** Few, small adaptation updates: the test checks the plumbing, not the accuracy. */
 const ADAPT_OPTS = '--steps 4 --batch-size 16 --checkpoint-every 2 --sgld-steps 5 --sgld-batch-size 16 --buffer-size 64 --adabn-passes 1';
 
@@ -31,7 +38,10 @@ function recipeVariables(): Set<string> {
 }
 
 function runRecipe(data: string, exp: string): { seconds: number; stderr: string } {
-  const args = [RUN, '--size', 'tiny', '--data', data, '--exp', exp, '--nj', '2', '--domains', DOMAINS.join(' '), '--adapt-opts', ADAPT_OPTS];
+  const args = [
+    RUN, '--size', 'tiny', '--data', data, '--exp', exp, '--nj', '2', '--dev-domains', DEV.join(' '), '--test-domains', TEST.join(' '),
+    '--seeds', SEEDS.join(' '), '--adapt-opts', ADAPT_OPTS,
+  ];
   const t0 = performance.now();
   const r = spawnSync('bash', args, {
     cwd: ROOT,
@@ -111,43 +121,80 @@ test('recipe synth_kws: stages 0-5 on the tiny corpus, then a re-run that is a n
     assert.equal(fe.featDim, 40);
     assert.equal(JSON.parse(meta['jemda.labels']).length, 12);
 
-    // every method × domain adapted
+    // every method × domain × seed adapted, each in its own dir; single-seed methods once
     for (const m of METHODS) for (const d of DOMAINS) {
-      const f = path.join(exp, m, d, 'adapted.onnx');
-      assert.ok(fs.existsSync(f) && fs.statSync(f).size > 0, `${f} missing`);
+      for (const s of seedsOf(m)) {
+        const f = path.join(exp, m, d, `seed${s}`, 'adapted.onnx');
+        assert.ok(fs.existsSync(f) && fs.statSync(f).size > 0, `${f} missing`);
+      }
+      assert.deepEqual(fs.readdirSync(path.join(exp, m, d)).filter((f) => /^seed\d+$/.test(f)).sort(), seedsOf(m).map((s) => `seed${s}`));
     }
+    // seeds make different adaptations (jem's weights differ between seed 1 and seed 2)
+    const w = (s: number) => fs.readFileSync(path.join(exp, 'jem', DOMAINS[0], `seed${s}`, 'adapted.onnx'));
+    assert.ok(!w(1).equals(w(2)), 'jem seed 1 and seed 2 wrote identical models');
 
-    // results table and JSON
+    // results table and JSON: dev/test split, seeds, mean ± sd, collapse fields, all recomputed
+    // here from the per-seed evaluation files
     const md = fs.readFileSync(path.join(exp, 'results.md'), 'utf8');
     for (const m of METHODS) assert.ok(md.includes(m), `results.md does not mention ${m}`);
-    const res = JSON.parse(fs.readFileSync(path.join(exp, 'results.json'), 'utf8')) as Record<string, Record<string, Record<string, number | null>>>;
-    assert.deepEqual(Object.keys(res).sort(), [...METHODS].sort());
+    assert.match(md, new RegExp(`## Test domains[^\\n]*: ${TEST.join(', ')}`));
+    assert.match(md, new RegExp(`## Dev domains[^\\n]*: ${DEV.join(', ')}`));
+    assert.match(md, /\| method \| seeds \| [^\n]* \| mean \|/);
+    type Cell = Record<string, unknown> & { accuracy: number; accuracy_sd: number | null; seeds: number[]; max_class_share: number; min_class_recall: number; collapsed: boolean };
+    const res = JSON.parse(fs.readFileSync(path.join(exp, 'results.json'), 'utf8')) as {
+      domains: { dev: string[]; test: string[] };
+      seeds: Record<string, number[]>;
+      results: Record<string, Record<string, Cell>>;
+      mean_over_test_domains: Record<string, { accuracy: number; accuracy_sd: number | null; seeds: number[] }>;
+      mean_over_dev_domains: Record<string, { accuracy: number }>;
+    };
+    assert.deepEqual(res.domains, { dev: DEV, test: TEST });
+    assert.deepEqual(Object.keys(res.results).sort(), [...METHODS].sort());
+    type Ev = { accuracy: number; ece: number; nll: number; confusion: number[][]; ood?: { auroc: { px: number } } };
+    const ev = (m: string, d: string, s: number, set: string) => JSON.parse(fs.readFileSync(path.join(exp, m, d, `seed${s}`, 'results', `${set}.json`), 'utf8')) as Ev;
+    const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const sd = (xs: number[]) => (xs.length < 2 ? null : Math.sqrt(xs.reduce((a, x) => a + (x - avg(xs)) ** 2, 0) / (xs.length - 1)));
+    const near = (a: number | null, b: number | null, what: string) =>
+      assert.ok(a === b || (a !== null && b !== null && Math.abs(a - b) < 1e-9), `${what}: ${a} vs ${b}`);
     for (const m of METHODS) {
-      const sets = [...DOMAINS.map((d) => `${d}_test`), 'source_test'];
-      assert.deepEqual(Object.keys(res[m]).sort(), [...sets].sort(), `results.json[${m}] test sets`);
-      for (const s of sets) {
-        const r = res[m][s];
-        for (const k of ['accuracy', 'ece', 'nll', 'auroc']) assert.ok(k in r, `results.json[${m}][${s}] has no ${k}`);
-        assert.ok(typeof r.accuracy === 'number' && r.accuracy >= 0 && r.accuracy <= 1, `accuracy ${r.accuracy}`);
-        assert.ok(typeof r.ece === 'number' && r.ece >= 0 && r.ece <= 1, `ece ${r.ece}`);
-        assert.ok(typeof r.nll === 'number' && r.nll >= 0 && Number.isFinite(r.nll), `nll ${r.nll}`);
-        // OOD AUROC against the reversed test set; source_test has no OOD set (null allowed)
-        if (s === 'source_test') assert.ok(r.auroc === null || (typeof r.auroc === 'number' && r.auroc >= 0 && r.auroc <= 1));
-        else assert.ok(typeof r.auroc === 'number' && r.auroc >= 0 && r.auroc <= 1, `auroc ${r.auroc}`);
+      const seeds = seedsOf(m);
+      assert.deepEqual(res.seeds[m], seeds, `results.json seeds of ${m}`);
+      assert.deepEqual(Object.keys(res.results[m]).sort(), [...DOMAINS.map((d) => `${d}_test`), 'source_test'].sort(), `results.json[${m}] test sets`);
+      for (const d of DOMAINS) {
+        const c = res.results[m][`${d}_test`];
+        for (const k of ['accuracy', 'accuracy_sd', 'seeds', 'ece', 'nll', 'auroc', 'min_class_recall', 'max_class_share', 'collapsed']) {
+          assert.ok(k in c, `results.json[${m}][${d}_test] has no ${k}`);
+        }
+        const runs = seeds.map((s) => ev(m, d, s, `${d}_test`));
+        assert.deepEqual(c.seeds, seeds);
+        near(c.accuracy, avg(runs.map((r) => r.accuracy)), `${m}/${d} accuracy`);
+        near(c.accuracy_sd, sd(runs.map((r) => r.accuracy)), `${m}/${d} accuracy_sd`);
+        near(c.ece as number, avg(runs.map((r) => r.ece)), `${m}/${d} ece`);
+        near(c.nll as number, avg(runs.map((r) => r.nll)), `${m}/${d} nll`);
+        near(c.auroc as number, avg(runs.map((r) => r.ood!.auroc.px)), `${m}/${d} auroc`);
+        // worst seed: the largest share of predictions on one class, the smallest class recall
+        const share = Math.max(...runs.map((r) => {
+          const cols = r.confusion[0].map((_, j) => r.confusion.reduce((a, row) => a + row[j], 0));
+          return Math.max(...cols) / cols.reduce((a, b) => a + b, 0);
+        }));
+        const recall = Math.min(...runs.flatMap((r) => r.confusion.map((row, i) => row[i] / row.reduce((a, b) => a + b, 0))));
+        near(c.max_class_share, share, `${m}/${d} max_class_share`);
+        near(c.min_class_recall, recall, `${m}/${d} min_class_recall`);
+        assert.equal(c.collapsed, share >= 0.4, `${m}/${d} collapsed`);
+        if (c.collapsed) assert.match(md, new RegExp(`\\| ${m.replace('.', '\\.')}[^\n]*⚠`), `${m}/${d} collapsed but not marked`);
       }
-    }
-    // the table is made of the per-model evaluations: <d>_test as evaluated, source_test the mean
-    // over the domain-adapted models (forgetting)
-    const acc = (m: string, d: string, set: string) =>
-      (JSON.parse(fs.readFileSync(path.join(exp, m, d, 'results', `${set}.json`), 'utf8')) as { accuracy: number }).accuracy;
-    for (const m of METHODS) {
-      for (const d of DOMAINS) assert.ok(Math.abs(res[m][`${d}_test`].accuracy! - acc(m, d, `${d}_test`)) < 1e-9, `${m}/${d}_test`);
-      const mean = DOMAINS.reduce((a, d) => a + acc(m, d, 'source_test'), 0) / DOMAINS.length;
-      assert.ok(Math.abs(res[m].source_test.accuracy! - mean) < 1e-9, `${m}/source_test is not the mean over domains`);
+      // source_test: per seed the mean over the domain-adapted models, then over seeds
+      const perSeed = seeds.map((s) => avg(DOMAINS.map((d) => ev(m, d, s, 'source_test').accuracy)));
+      near(res.results[m].source_test.accuracy, avg(perSeed), `${m}/source_test`);
+      // mean over test domains: per seed over the test domains, then mean ± sd over seeds
+      const testMeans = seeds.map((s) => avg(TEST.map((d) => ev(m, d, s, `${d}_test`).accuracy)));
+      near(res.mean_over_test_domains[m].accuracy, avg(testMeans), `${m} mean over test domains`);
+      near(res.mean_over_test_domains[m].accuracy_sd, sd(testMeans), `${m} sd of the mean over test domains`);
+      assert.ok(m in res.mean_over_dev_domains);
     }
     // source-only is the unchanged source model: the same numbers as the stage-3 evaluation
     const s3 = JSON.parse(fs.readFileSync(path.join(exp, 'source', 'results', 'source_test.json'), 'utf8')) as { accuracy: number };
-    assert.ok(Math.abs(res['source-only'].source_test.accuracy! - s3.accuracy) < 1e-9, 'source-only differs from the stage-3 evaluation');
+    near(res.results['source-only'].source_test.accuracy, s3.accuracy, 'source-only vs the stage-3 evaluation');
 
     // second run: every stage done → fast, and no file changes
     const before = snapshot(tmp);
