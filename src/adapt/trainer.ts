@@ -34,6 +34,8 @@ import { AdamF32 } from './optimizer-f32.ts';
 import { updateRunningStats, type VjpOrt } from '../model/vjp-ort.ts';
 import { crossEntropyTerm, entropyGrad, jemLossOrt, softmaxRows, type GradResult } from '../jem/objective-ort.ts';
 import { AdabnPool } from './adabn-pool.ts';
+import { GapMonitor, gradSum, rmsDisplacement, termGradMetrics, type ParamGrads } from '../jem/health.ts';
+import { lineChartsSvg } from '../eval/plots.ts';
 import { averageWeights, checkpointDir, listCheckpoints, loadCheckpoint, pruneCheckpoints, saveCheckpoint, writeArrays, type TrainState } from './checkpoint.ts';
 import { batchIndices, gatherRows, generationSeed } from './data-order.ts';
 import type { LabeledSet, UnlabeledSet } from './types.ts';
@@ -157,6 +159,7 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
     );
   }
   let samplerRng = new Rng(hashString(`${o.seed}:sgld`));
+  const gapMonitor = new GapMonitor();
   let state: TrainState = { step: 0, seed: o.seed, generation: 0, failures: 0, samplerRng: samplerRng.getState(), method };
 
   let failures = 0;
@@ -295,6 +298,14 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
     }
   }
   if (!interrupted) writeDirAtomic(path.join(o.expDir, 'final'), (tmp) => writeArrays(tmp, 'weights', weights));
+  if (method === 'jem') writeEnergyPlot(metricsFile, path.join(o.expDir, 'energies.svg'));
+  const gaps = gapMonitor.summary();
+  if (gaps) {
+    log(
+      `SGLD gap E(samples) − E(data) after sampling: ${gaps.first.toFixed(1)} at the first update, ${gaps.last.toFixed(1)} at the last, ` +
+        `lowest ${gaps.min.toFixed(1)}; ${gaps.below}/${gaps.n} updates below −10 (plot: ${path.join(o.expDir, 'energies.svg')})`,
+    );
+  }
   adam.dispose();
   return { weights, steps: state.step, interrupted, failures, averagedOver, pseudoLabelCount: pseudo?.n };
 
@@ -409,6 +420,7 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
     };
     const tUpdate = performance.now();
     let batchMarginal: Float64Array | undefined;
+    const termGrads: Record<string, ParamGrads> = {};
     const sgldSeconds = (tUpdate - tSgld) / 1000;
     const r: { loss: number; parts: Record<string, number>; gradNorm: number; batchMarginal?: Float64Array } = ortEng
       ? applyGradsOrt(
@@ -420,6 +432,7 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
             jw,
             training,
             cfg.sampleBnMode === 'eval' ? false : training,
+            termGrads,
           ),
         )
       : applyGradsSplit(
@@ -462,10 +475,26 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
       sgldSeconds,
       updateSeconds: (performance.now() - tUpdate) / 1000,
     };
+    if (Object.keys(termGrads).length > 0) {
+      // per-term gradient norms (all parameters / the ones each term trains) and cosines; the
+      // energy term is eData + eSamples
+      if (termGrads.eData && termGrads.eSamples) termGrads.ebm = gradSum(termGrads.eData, termGrads.eSamples);
+      const all = new Set(trainW.keys());
+      const energyTrained = o.ebmParams ? new Set([...all].filter((k) => o.ebmParams!.has(k))) : all;
+      const trained: Record<string, ReadonlySet<string>> = {};
+      for (const t of Object.keys(termGrads)) trained[t] = t === 'eData' || t === 'eSamples' || t === 'ebm' ? energyTrained : all;
+      Object.assign(metrics, termGradMetrics(termGrads, trained));
+    }
     const energies = [dataEnergy, r.parts.eData];
     if (sg && draw) {
       const sampleEnergy = sg.energyTrace[sg.energyTrace.length - 1];
+      const gap = sampleEnergy - dataEnergy;
+      const warning = gapMonitor.add(step + 1, gap);
+      if (warning) warn(warning);
       Object.assign(metrics, {
+        gap,
+        gapStart: sg.energyTrace[0] - dataEnergy,
+        sgldMove: rmsDisplacement(draw.x, sg.x),
         sampleEnergyEval: sampleEnergy,
         sampleEnergyStart: sg.energyTrace[0],
         sgldSteps: sg.steps,
@@ -636,6 +665,39 @@ export function pseudoLabels(model: ImportedModel, target: UnlabeledSet, example
   if (keep.length === 0) warn(`pseudo-label: no target example reaches confidence ${threshold}; the model stays unchanged`);
   else log(`pseudo-label: ${keep.length}/${target.n} target examples above confidence ${threshold}`);
   return { x: gatherRows(target.x, dim, keep), n: keep.length, ids: keep.map((i) => target.ids[i]), y: Int32Array.from(labels) };
+}
+
+/** energies.svg of a JEM run: data and sample energies, and the per-term gradient norms, over updates. */
+function writeEnergyPlot(metricsFile: string, out: string): void {
+  const recs = fs
+    .readFileSync(metricsFile, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((r) => typeof r.step === 'number' && r.event === undefined);
+  const pts = (key: string): [number, number][] => recs.filter((r) => typeof r[key] === 'number').map((r) => [r.step as number, r[key] as number]);
+  const normKeys = [...new Set(recs.flatMap((r) => Object.keys(r).filter((k) => k.startsWith('gradNormTrained.'))))];
+  writeFileAtomic(
+    out,
+    lineChartsSvg([
+      {
+        title: 'energies (eval mode)',
+        xLabel: 'update',
+        yLabel: 'mean E',
+        series: [
+          { name: 'target data', points: pts('dataEnergyEval') },
+          { name: 'samples before SGLD', points: pts('sampleEnergyStart') },
+          { name: 'samples after SGLD', points: pts('sampleEnergyEval') },
+        ],
+      },
+      {
+        title: 'gradient norm per term (trained parameters)',
+        xLabel: 'update',
+        yLabel: '‖g‖',
+        series: normKeys.map((k) => ({ name: k.slice('gradNormTrained.'.length), points: pts(k) })),
+      },
+    ]),
+  );
 }
 
 function truncateMetrics(file: string, step: number): void {

@@ -159,8 +159,26 @@ function accumulate(into: Map<string, Float32Array>, add: Map<string, Float32Arr
 /**
  * The JEM loss of jemLoss (same terms, weights and BatchNorm semantics) and its parameter
  * gradients. `training` selects BatchNorm batch statistics; bnStats are those of the target pass.
+ * With `termGrads`, each term's own parameter gradient (weight included, over every parameter,
+ * before any --ebm-params restriction) is copied into it: `xent`, `prior`, `eData`, `eSamples`,
+ * `pxy` (`eData+prior` when the prior rides on the data-energy pass).
  */
-export async function jemLossOrt(engine: VjpOrt, K: number, dim: number, b: JemBatchArrays, w: JemWeights, training: boolean, samplesTraining = training): Promise<GradResult> {
+export async function jemLossOrt(
+  engine: VjpOrt,
+  K: number,
+  dim: number,
+  b: JemBatchArrays,
+  w: JemWeights,
+  training: boolean,
+  samplesTraining = training,
+  termGrads?: Record<string, Map<string, Float32Array>>,
+): Promise<GradResult> {
+  const keep = (name: string, g: Map<string, Float32Array>): void => {
+    if (!termGrads) return;
+    const prev = termGrads[name];
+    termGrads[name] = new Map([...g].map(([k, a]) => [k, Float32Array.from(a)]));
+    if (prev) accumulate(termGrads[name], prev);
+  };
   const opts: CallOptions = { bnMode: training ? 'train' : 'eval' };
   const sampleOpts: CallOptions = { bnMode: samplesTraining ? 'train' : 'eval' };
   const grads = new Map<string, Float32Array>();
@@ -172,6 +190,7 @@ export async function jemLossOrt(engine: VjpOrt, K: number, dim: number, b: JemB
     parts.xent = r.loss;
     loss += w.xent * r.loss;
     accumulate(grads, r.grads);
+    keep('xent', r.grads);
   }
   const marginal = (w.marginal ?? 0) > 0 && w.prior ? { w: w.marginal as number, prior: w.prior } : null;
   let batchMarginal: Float64Array | undefined;
@@ -190,6 +209,7 @@ export async function jemLossOrt(engine: VjpOrt, K: number, dim: number, b: JemB
     const rm = await engine.lossAndGrad(b.target, Bt, (logits) => ({ loss: 0, gLogits: marginalGrad(marginal, logits, Bt) }), opts);
     if (!energyOn) bnStats = rm.bnStats;
     accumulate(grads, rm.grads);
+    keep('prior', rm.grads);
     loss += marginal.w * parts.marginal;
   }
   if (energyOn && b.target && b.samples) {
@@ -209,6 +229,7 @@ export async function jemLossOrt(engine: VjpOrt, K: number, dim: number, b: JemB
     }, opts);
     bnStats = rt.bnStats;
     accumulate(grads, restrict(rt.grads, ebmOnly));
+    keep(marginal && !ebmOnly ? 'eData+prior' : 'eData', rt.grads);
     let eS = 0;
     let eS2 = 0;
     const rs = await engine.lossAndGrad(b.samples, Bs, (logits) => {
@@ -218,6 +239,7 @@ export async function jemLossOrt(engine: VjpOrt, K: number, dim: number, b: JemB
       return { loss: 0, gLogits: t.gLogits };
     }, sampleOpts);
     accumulate(grads, restrict(rs.grads, ebmOnly));
+    keep('eSamples', rs.grads);
     parts.eData = eD;
     parts.eSamples = eS;
     parts.ebm = eD - eS;
@@ -244,6 +266,7 @@ export async function jemLossOrt(engine: VjpOrt, K: number, dim: number, b: JemB
       y.forEach((c, i) => (s -= r.logits[i * K + c]));
       means.push(s / B);
       accumulate(grads, r.grads);
+      keep('pxy', r.grads);
     }
     parts.pxy = means[0] - means[1];
     loss += w.pxy * parts.pxy;

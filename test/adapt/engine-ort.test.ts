@@ -313,3 +313,48 @@ test('ort engine, JEM without the energy term (ebm 0, l2 0): no SGLD is run, xen
     fs.rmSync(d, { recursive: true, force: true });
   }
 });
+
+test('ort engine, JEM health: per-term gradient norms and cosines recompose the update; gap, SGLD move and energies.svg', async () => {
+  const d = tmp();
+  try {
+    await runTrainer(await opts('jem', d, { marginalWeight: 0, xentWeight: 1, ebmWeight: 1 }));
+    const lines = readMetrics(d);
+    assert.equal(lines.length, 6);
+    for (const l of lines) {
+      // ‖g_xent + g_eData + g_eSamples‖ from the per-term norms and cosines = the norm Adam saw
+      const n = (t: string) => l[`gradNorm.${t}`] as number;
+      const c = (a: string, b: string) => l[`cos.${a}.${b}`] as number;
+      const sq = n('xent') ** 2 + n('eData') ** 2 + n('eSamples') ** 2 +
+        2 * (n('xent') * n('eData') * c('xent', 'eData') + n('xent') * n('eSamples') * c('xent', 'eSamples') + n('eData') * n('eSamples') * c('eData', 'eSamples'));
+      assert.ok(Math.abs(Math.sqrt(sq) - l.gradNorm) < 1e-3 * l.gradNorm, `step ${l.step}: ${Math.sqrt(sq)} vs ${l.gradNorm}`);
+      // the energy term is the sum of its two parts; every parameter is trained here
+      assert.ok(Math.abs(n('ebm') ** 2 - (n('eData') ** 2 + n('eSamples') ** 2 + 2 * n('eData') * n('eSamples') * c('eData', 'eSamples'))) < 1e-3 * n('ebm') ** 2);
+      assert.equal(l['gradNormTrained.xent'], n('xent'));
+      assert.ok(Math.abs(l.gap - (l.sampleEnergyEval - l.dataEnergyEval)) < 1e-9);
+      assert.ok(Math.abs(l.gapStart - (l.sampleEnergyStart - l.dataEnergyEval)) < 1e-9);
+      assert.ok(l.sgldMove > 0 && Number.isFinite(l.sgldMove));
+    }
+    const svg = fs.readFileSync(`${d}/energies.svg`, 'utf8');
+    assert.match(svg, /<svg /);
+    for (const name of ['target data', 'samples after SGLD', 'xent', 'eSamples']) assert.ok(svg.includes(name), `energies.svg lacks ${name}`);
+  } finally {
+    fs.rmSync(d, { recursive: true, force: true });
+  }
+});
+
+test('ort engine, JEM health with --ebm-params: the energy terms are measured on every parameter and on the ones they train', async () => {
+  const d = tmp();
+  try {
+    const o = await opts('jem', d, { marginalWeight: 1, ebmWeight: 1 });
+    o.ebmParams = new Set(['fc2.bias']);
+    await runTrainer(o);
+    for (const l of readMetrics(d)) {
+      assert.ok(l['gradNormTrained.eData'] < l['gradNorm.eData'], 'restricted norm not below the full one');
+      assert.ok(l['gradNormTrained.ebm'] > 0);
+      assert.equal(l['gradNormTrained.prior'], l['gradNorm.prior']); // the prior trains everything
+      assert.ok(Number.isFinite(l['cos.xent.prior']) && Math.abs(l['cos.xent.prior']) <= 1 + 1e-9);
+    }
+  } finally {
+    fs.rmSync(d, { recursive: true, force: true });
+  }
+});
