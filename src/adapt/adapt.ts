@@ -13,13 +13,14 @@ import { loadModel, getMetadata, saveModel, type ModelProto } from '../model/onn
 import { FRONTEND_KEY, LABELS_KEY, parseFrontEnd, type FrontEnd } from '../model/frontend.ts';
 import { importModel } from '../model/importer.ts';
 import { EnergyGradOrt } from '../model/energy-grad-ort.ts';
+import { EnergyGradVjp } from '../model/energy-grad-vjp.ts';
 import { exportModel } from '../model/exporter.ts';
 import type { EnergyGrad, Trainable } from '../model/types.ts';
 import { TfjsEnergyGrad } from '../jem/energy-grad-tfjs.ts';
 import { ConfigError, JemdaError, MismatchError } from '../util/errors.ts';
 import { log, warn } from '../util/log.ts';
 import { writeJsonAtomic } from '../util/atomic.ts';
-import { resolveConfig, type AdaptConfig, type Method, METHODS } from './config.ts';
+import { resolveConfig, samplerBnMode, type AdaptConfig, type Method, METHODS } from './config.ts';
 import { loadLabeled, loadUnlabeled } from './inputs.ts';
 import { runTrainer, type TrainerResult } from './trainer.ts';
 import type { LabeledSet } from './types.ts';
@@ -157,14 +158,22 @@ export async function adapt(a: AdaptArgs): Promise<AdaptOutcome> {
   let energyGradClass: EnergyGrad | null = null;
   let shares = false;
   if (method === 'jem') {
+    // The sampler scores chains in the BatchNorm mode the loss scores samples in (one landscape).
+    const sbn = samplerBnMode(cfg);
     if ((a.samplerBackend ?? 'ort') === 'ort') {
-      energyGrad = await EnergyGradOrt.create(proto, { logitsName, exampleShape, threads: a.threads });
-      if (cfg.pxyWeight > 0) energyGradClass = await EnergyGradOrt.create(proto, { logitsName, exampleShape, threads: a.threads, classConditional: true });
+      energyGrad = await createEnergyGrad(proto, { logitsName, exampleShape, threads: a.threads, bnMode: sbn });
+      if (cfg.pxyWeight > 0) {
+        energyGradClass =
+          sbn === 'eval'
+            ? await EnergyGradOrt.create(proto, { logitsName, exampleShape, threads: a.threads, classConditional: true })
+            : energyGrad; // the VJP sampler takes classes itself
+      }
     } else {
       // The tfjs sampler shares the tfjs model; with the ort engine it is a separate copy told of every update.
-      energyGrad = new TfjsEnergyGrad(model as ImportedModel, exampleShape, engine === 'ort');
+      energyGrad = new TfjsEnergyGrad(model as ImportedModel, exampleShape, engine === 'ort', sbn === 'train');
       shares = engine === 'tfjs';
     }
+    log(`SGLD sampler: ${(a.samplerBackend ?? 'ort') === 'ort' ? (sbn === 'eval' ? 'onnxruntime ∂E/∂x graph' : 'onnxruntime VJP graph') : 'tfjs'}, BatchNorm ${sbn} mode (as the loss scores samples)`);
   }
 
   writeJsonAtomic(path.join(a.expDir, 'config.json'), {
@@ -219,7 +228,7 @@ export async function adapt(a: AdaptArgs): Promise<AdaptOutcome> {
     process.off('SIGINT', handlers.SIGINT);
     process.off('SIGTERM', handlers.SIGTERM);
     await energyGrad?.dispose();
-    await energyGradClass?.dispose();
+    if (energyGradClass !== energyGrad) await energyGradClass?.dispose();
     await ortEng?.dispose();
   }
   if (result.interrupted) {
@@ -250,4 +259,17 @@ export async function adapt(a: AdaptArgs): Promise<AdaptOutcome> {
   model?.dispose();
   log(`wrote ${adaptedPath} (${method}, ${result.steps} steps)`);
   return { adaptedPath, result };
+}
+
+/**
+ * The onnxruntime SGLD sampler for a BatchNorm mode: the derived ∂E/∂x graph (running statistics,
+ * the faster one) in eval mode; the VJP graph with an input gradient in train mode, where each chain
+ * batch is normalised with its own statistics and ∂E/∂x flows through them.
+ */
+export async function createEnergyGrad(
+  proto: ModelProto,
+  o: { logitsName: string; exampleShape: number[]; threads?: number; bnMode: 'train' | 'eval' },
+): Promise<EnergyGrad> {
+  if (o.bnMode === 'eval') return EnergyGradOrt.create(proto, { logitsName: o.logitsName, exampleShape: o.exampleShape, threads: o.threads });
+  return EnergyGradVjp.create(proto, { logitsName: o.logitsName, exampleShape: o.exampleShape, threads: o.threads, bnMode: 'train' });
 }

@@ -244,3 +244,12 @@ export function sgldOptionsFromConfig(c: AdaptConfig): Partial<SgldOptions> {
 export function kebab(k: string): string {
   return k.replace(/[A-Z]/g, (m) => '-' + m.toLowerCase());
 }
+
+/**
+ * The BatchNorm mode SGLD samples are scored in by the loss, and therefore the mode the sampler
+ * must use so that it samples the landscape the loss trains: 'train' (each batch normalised with
+ * its own statistics) with --bn-mode train and --sample-bn-mode same, else 'eval'.
+ */
+export function samplerBnMode(cfg: Pick<AdaptConfig, 'bnMode' | 'sampleBnMode'>): 'train' | 'eval' {
+  return cfg.bnMode === 'train' && cfg.sampleBnMode === 'same' ? 'train' : 'eval';
+}

@@ -28,7 +28,7 @@ import { sgldOptions, sgldSample, type SgldOptions } from '../jem/sampler.ts';
 import { crossEntropy, ebmWeightAt, jemLoss, predictionEntropy, type JemTerms, type JemWeights } from '../jem/objective.ts';
 import { energyTf } from '../jem/energy.ts';
 import { labelMarginal } from '../jem/marginal-prior.ts';
-import { sgldOptionsFromConfig, type AdaptConfig, type Method } from './config.ts';
+import { samplerBnMode, sgldOptionsFromConfig, type AdaptConfig, type Method } from './config.ts';
 import { Adam } from './optimizer.ts';
 import { AdamF32 } from './optimizer-f32.ts';
 import { updateRunningStats, type VjpOrt } from '../model/vjp-ort.ts';
@@ -382,9 +382,12 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
     const B = cfg.batchSize;
     const xt = gatherRows(o.target.x, dim, batchIndices(o.target.n, B, step, seed, 'target'));
     if (cfg.dataNoise > 0) for (let i = 0; i < xt.length; i++) xt[i] += cfg.dataNoise * samplerRng.normal();
+    // The data energy the samples are compared with (gap, adaptive stopping), in the sampler's
+    // BatchNorm mode: eval, or train with the target batch's own statistics as the loss scores it.
+    const sbn = samplerBnMode(cfg);
     const dataEnergy = ortEng
-      ? meanEnergy(await ortEng.forward(xt, B, { bnMode: 'eval' }), B, o.numClasses)
-      : tf.tidy(() => energyTf(model.logits(tensor(xt, B), { training: false })).mean().dataSync()[0]);
+      ? meanEnergy(await ortEng.forward(xt, B, { bnMode: sbn }), B, o.numClasses)
+      : tf.tidy(() => energyTf(model.logits(tensor(xt, B), { training: sbn === 'train' })).mean().dataSync()[0]);
     const mix = cfg.bufferMixSteps > 0 ? cfg.bufferMix * Math.max(0, 1 - step / cfg.bufferMixSteps) : cfg.bufferMix;
     const ebmW = ebmWeightAt(step, { weight: cfg.ebmWeight, warmup: cfg.ebmWarmup, decay: cfg.ebmDecay });
     // No energy term at this step (ebm weight 0 and no E² regulariser): no samples to draw.
@@ -681,7 +684,7 @@ function writeEnergyPlot(metricsFile: string, out: string): void {
     out,
     lineChartsSvg([
       {
-        title: 'energies (eval mode)',
+        title: 'energies (in the sampler\'s BatchNorm mode)',
         xLabel: 'update',
         yLabel: 'mean E',
         series: [

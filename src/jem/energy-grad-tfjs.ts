@@ -1,7 +1,8 @@
 /**
- * EnergyGrad on tfjs: E(x) and ∂E/∂x through an ImportedModel in eval mode (BatchNorm running
- * statistics, no dropout). The fallback for `--sampler-backend tfjs`, and the reference the
- * onnxruntime gradient graph is compared with.
+ * EnergyGrad on tfjs: E(x) and ∂E/∂x through an ImportedModel, in eval mode (BatchNorm running
+ * statistics, no dropout) or with `training` in train mode (each batch normalised with its own
+ * statistics, the gradient through them; running statistics untouched). The fallback for
+ * `--sampler-backend tfjs`, and the reference the onnxruntime gradient graphs are compared with.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { EnergyGrad, ImportedModel } from '../model/types.ts';
@@ -16,13 +17,14 @@ export class TfjsEnergyGrad implements EnergyGrad {
     readonly model: ImportedModel,
     readonly exampleShape: number[],
     private readonly separateCopy = true,
+    readonly training = false,
   ) {}
 
   async energyAndGrad(x: Float32Array, batch: number, classes?: Int32Array): Promise<{ energy: Float32Array; grad: Float32Array }> {
     const [e, g] = tf.tidy(() => {
       const xt = tf.tensor(x, [batch, ...this.exampleShape]);
       const yt = classes ? tf.tensor1d(classes, 'int32') : undefined;
-      const fn = (xx: tf.Tensor): tf.Tensor1D => energyTf(this.model.logits(xx, { training: false }), yt);
+      const fn = (xx: tf.Tensor): tf.Tensor1D => energyTf(this.model.logits(xx, { training: this.training }), yt);
       // Per-example energies with dy = 1: ∂(Σ E_b)/∂x in one forward/backward pass.
       const { value, grad } = tf.valueAndGrad(fn)(xt, tf.ones([batch]));
       return [value, grad];
