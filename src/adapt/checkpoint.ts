@@ -33,7 +33,27 @@ export interface Checkpoint {
   state: TrainState;
   weights: Map<string, Float32Array>;
   optimizer: AdamState | null;
+  /** JEM with --ebm-optimizer separate: the energy terms' own Adam state. */
+  optimizerEnergy?: AdamState | null;
   buffer: ReplayBuffer | null;
+}
+
+function writeAdam(dir: string, base: string, st: AdamState): void {
+  const flat = new Map<string, Float32Array>();
+  for (const [k, a] of st.m) flat.set(`m:${k}`, a);
+  for (const [k, a] of st.v) flat.set(`v:${k}`, a);
+  writeArrays(dir, base, flat);
+  fs.writeFileSync(path.join(dir, `${base}-step.json`), JSON.stringify({ t: st.t }) + '\n');
+}
+
+function readAdam(dir: string, base: string): AdamState | null {
+  if (!fs.existsSync(path.join(dir, `${base}.bin`))) return null;
+  const flat = readArrays(dir, base);
+  const m = new Map<string, Float32Array>();
+  const v = new Map<string, Float32Array>();
+  for (const [k, a] of flat) (k.startsWith('m:') ? m : v).set(k.slice(2), a);
+  const { t } = JSON.parse(fs.readFileSync(path.join(dir, `${base}-step.json`), 'utf8')) as { t: number };
+  return { t, m, v };
 }
 
 export function writeArrays(dir: string, base: string, arrays: Map<string, Float32Array>): void {
@@ -75,13 +95,8 @@ export function saveCheckpoint(expDir: string, ck: Checkpoint): string {
   fs.mkdirSync(path.dirname(dir), { recursive: true });
   writeDirAtomic(dir, (tmp) => {
     writeArrays(tmp, 'weights', ck.weights);
-    if (ck.optimizer) {
-      const flat = new Map<string, Float32Array>();
-      for (const [k, a] of ck.optimizer.m) flat.set(`m:${k}`, a);
-      for (const [k, a] of ck.optimizer.v) flat.set(`v:${k}`, a);
-      writeArrays(tmp, 'optimizer', flat);
-      fs.writeFileSync(path.join(tmp, 'optimizer-step.json'), JSON.stringify({ t: ck.optimizer.t }) + '\n');
-    }
+    if (ck.optimizer) writeAdam(tmp, 'optimizer', ck.optimizer);
+    if (ck.optimizerEnergy) writeAdam(tmp, 'optimizer-energy', ck.optimizerEnergy);
     if (ck.buffer) ck.buffer.save(path.join(tmp, 'buffer'));
     fs.writeFileSync(path.join(tmp, 'state.json'), JSON.stringify(ck.state, null, 2) + '\n');
   });
@@ -93,17 +108,10 @@ export function loadCheckpoint(dir: string): Checkpoint {
   if (!fs.existsSync(stateFile)) throw new DataError(stateFile, undefined, 'checkpoint has no state.json');
   const state = JSON.parse(fs.readFileSync(stateFile, 'utf8')) as TrainState;
   const weights = readArrays(dir, 'weights');
-  let optimizer: AdamState | null = null;
-  if (fs.existsSync(path.join(dir, 'optimizer.bin'))) {
-    const flat = readArrays(dir, 'optimizer');
-    const m = new Map<string, Float32Array>();
-    const v = new Map<string, Float32Array>();
-    for (const [k, a] of flat) (k.startsWith('m:') ? m : v).set(k.slice(2), a);
-    const { t } = JSON.parse(fs.readFileSync(path.join(dir, 'optimizer-step.json'), 'utf8')) as { t: number };
-    optimizer = { t, m, v };
-  }
+  const optimizer = readAdam(dir, 'optimizer');
+  const optimizerEnergy = readAdam(dir, 'optimizer-energy');
   const buffer = fs.existsSync(path.join(dir, 'buffer', 'buffer.json')) ? ReplayBuffer.load(path.join(dir, 'buffer')) : null;
-  return { state, weights, optimizer, buffer };
+  return { state, weights, optimizer, optimizerEnergy, buffer };
 }
 
 /** Element-wise mean of weight maps (all must have the same names and lengths). */

@@ -48,6 +48,14 @@ export interface AdaptConfig {
   marginalMomentum: number;
   /** Parameters the energy terms train: all trainable ones, or BatchNorm scale/bias only. */
   ebmParams: 'all' | 'bn';
+  /**
+   * JEM: 'shared' = one Adam for the sum of all terms (one clip); 'separate' = the energy terms
+   * (energy + E²) get an Adam state and a clip of their own and a learning rate lr × ebm weight, so
+   * the weight sets the energy term's step size and its gradient cannot clip the other terms away.
+   */
+  ebmOptimizer: 'shared' | 'separate';
+  /** Global-norm clip of the energy optimizer with --ebm-optimizer separate (0 = off). */
+  ebmGradClip: number;
   ebmWarmup: number;
   ebmDecay: number;
   /** Gaussian noise added to target inputs before the energy (JEM's data sigma). */
@@ -67,6 +75,9 @@ export interface AdaptConfig {
   sgldWeightDecay: number;
   sgldOptimizer: 'sgd' | 'adam' | 'accelerated';
   sgldBatchSize: number;
+  /** Clamp chains after every SGLD step: none, or data (per value, the target data's range ± margin·std). */
+  sgldClamp: 'none' | 'data';
+  sgldClampMargin: number;
   // --- replay buffer
   bufferSize: number;
   bufferReinit: number;
@@ -109,6 +120,8 @@ export const defaultAdaptConfig: AdaptConfig = {
   marginalWeight: 0,
   marginalMomentum: 0,
   ebmParams: 'all',
+  ebmOptimizer: 'shared',
+  ebmGradClip: 5,
   ebmWarmup: 0,
   ebmDecay: 0,
   dataNoise: 0,
@@ -124,6 +137,8 @@ export const defaultAdaptConfig: AdaptConfig = {
   sgldWeightDecay: 0,
   sgldOptimizer: 'sgd',
   sgldBatchSize: 32,
+  sgldClamp: 'none',
+  sgldClampMargin: 0,
   bufferSize: 2000,
   bufferReinit: 0.05,
   bufferInit: 'uniform',
@@ -163,6 +178,8 @@ export const configHelp: Record<keyof AdaptConfig, string> = {
   marginalWeight: 'JEM: weight of KL(mean target prediction ‖ source label marginal) (collapse guard)',
   marginalMomentum: 'JEM: momentum of the running target label marginal in that term (0 = batch only)',
   ebmParams: 'JEM: parameters the energy terms train: all | bn (BatchNorm scale/bias; the others learn from xent + marginal)',
+  ebmOptimizer: 'JEM: shared (one Adam, one clip for all terms) | separate (the energy terms get their own Adam state, clip and lr × ebm weight)',
+  ebmGradClip: 'JEM with --ebm-optimizer separate: global-norm clip of the energy gradient (0 = off)',
   ebmWarmup: 'JEM: linear warmup of the ebm weight (steps)',
   ebmDecay: 'JEM: exponential decay rate of the ebm weight per step',
   dataNoise: 'JEM: std of Gaussian noise added to target inputs',
@@ -178,6 +195,8 @@ export const configHelp: Record<keyof AdaptConfig, string> = {
   sgldWeightDecay: 'SGLD: pull samples towards 0 (adds wd·x to the gradient)',
   sgldOptimizer: 'sgd | adam | accelerated',
   sgldBatchSize: 'SGLD chains per update',
+  sgldClamp: 'clamp chains after every SGLD step: none | data (per value, the range of the target data ± margin·std)',
+  sgldClampMargin: 'with --sgld-clamp data: widen the range by this many per-value stds',
   bufferSize: 'replay buffer slots',
   bufferReinit: 'probability of re-initialising a drawn chain',
   bufferInit: 'uniform | class-gaussian',
@@ -209,11 +228,13 @@ export function resolveConfig(c: Partial<AdaptConfig>): AdaptConfig {
   const choices: [keyof AdaptConfig, string[]][] = [
     ['trainable', ['auto', 'all', 'bn']],
     ['ebmParams', ['all', 'bn']],
+    ['ebmOptimizer', ['shared', 'separate']],
     ['bnMode', ['train', 'eval']],
     ['bnInit', ['source', 'target']],
     ['sampleBnMode', ['eval', 'same']],
     ['sgldClipMode', ['per-sample', 'batch']],
     ['sgldOptimizer', ['sgd', 'adam', 'accelerated']],
+    ['sgldClamp', ['none', 'data']],
     ['bufferInit', ['uniform', 'class-gaussian']],
     ['bufferInitFrom', ['target', 'source']],
   ];

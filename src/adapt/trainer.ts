@@ -24,7 +24,7 @@ import { Rng, hashString } from '../util/rng.ts';
 import { writeDirAtomic, writeFileAtomic } from '../util/atomic.ts';
 import { ReplayBuffer } from '../jem/replay-buffer.ts';
 import { fitClassGaussians, fitUniformInit, type InitDistribution } from '../jem/buffer-init.ts';
-import { sgldOptions, sgldSample, type SgldOptions } from '../jem/sampler.ts';
+import { dataClampBox, sgldOptions, sgldSample, type SgldOptions } from '../jem/sampler.ts';
 import { crossEntropy, ebmWeightAt, jemLoss, predictionEntropy, type JemTerms, type JemWeights } from '../jem/objective.ts';
 import { energyTf } from '../jem/energy.ts';
 import { labelMarginal } from '../jem/marginal-prior.ts';
@@ -130,6 +130,10 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
   const adamOpts = { lr: cfg.lr, beta1: cfg.beta1, beta2: cfg.beta2, eps: 1e-8, weightDecay: cfg.weightDecay, clipNorm: cfg.gradClip };
   const adam = new Adam(adamOpts);
   const adamF = new AdamF32(adamOpts);
+  // --ebm-optimizer separate: the energy terms' own Adam (own moments, own clip, lr × ebm weight).
+  const separateEnergy = method === 'jem' && cfg.ebmOptimizer === 'separate';
+  if (separateEnergy && !ortEng) throw new ConfigError('--ebm-optimizer separate needs the onnxruntime engine (--engine ort)');
+  const adamE = separateEnergy ? new AdamF32({ ...adamOpts, clipNorm: cfg.ebmGradClip }) : null;
   const getWeights = (): Map<string, Float32Array> => (ortEng ? new Map([...cur].map(([k, a]) => [k, Float32Array.from(a)])) : model.getWeights());
   const setWeights = (w: Map<string, Float32Array>): void => {
     if (!ortEng) return model.setWeights(w);
@@ -150,7 +154,10 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
   }
 
   let buffer: ReplayBuffer | null = null;
-  const sgldOpts: SgldOptions | null = method === 'jem' ? sgldOptions(sgldOptionsFromConfig(cfg)) : null;
+  const sgldOpts: SgldOptions | null =
+    method === 'jem'
+      ? sgldOptions({ ...sgldOptionsFromConfig(cfg), clamp: cfg.sgldClamp === 'data' ? dataClampBox(o.target.x, dim, cfg.sgldClampMargin) : null })
+      : null;
   if (method === 'jem') {
     const init = bufferInit(cfg, o, dim);
     buffer = new ReplayBuffer(
@@ -172,6 +179,7 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
     const opt = ck.optimizer ?? { t: 0, m: new Map(), v: new Map() };
     if (ortEng) adamF.setState(opt);
     else adam.setState(opt, shapes);
+    adamE?.setState(ck.optimizerEnergy ?? { t: 0, m: new Map(), v: new Map() });
     if (ck.buffer) buffer = ck.buffer;
     samplerRng = new Rng(0);
     samplerRng.setState(ck.state.samplerRng);
@@ -234,7 +242,7 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
     state.samplerRng = samplerRng.getState();
     state.failures = failures;
     const optimizer = gradMethod ? (ortEng ? adamF.getState() : adam.getState()) : null;
-    saveCheckpoint(o.expDir, { state: { ...state }, weights: ortEng ? cur : model.getWeights(), optimizer, buffer });
+    saveCheckpoint(o.expDir, { state: { ...state }, weights: ortEng ? cur : model.getWeights(), optimizer, optimizerEnergy: adamE?.getState() ?? null, buffer });
     pruneCheckpoints(o.expDir, Math.max(cfg.keepCheckpoints, cfg.averageLast, 1));
   }
 
@@ -420,12 +428,15 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
       marginalRunning: state.marginalRunning ?? null,
       marginalMomentum: cfg.marginalMomentum,
       ebmParams: o.ebmParams ?? null,
+      separateEnergy,
     };
     const tUpdate = performance.now();
     let batchMarginal: Float64Array | undefined;
     const termGrads: Record<string, ParamGrads> = {};
     const sgldSeconds = (tUpdate - tSgld) / 1000;
-    const r: { loss: number; parts: Record<string, number>; gradNorm: number; batchMarginal?: Float64Array } = ortEng
+    // the energy optimizer's learning rate: lr × the energy weight (lr when only E² is on)
+    const lrEnergy = cfg.lr * (ebmW > 0 ? ebmW : 1);
+    const r: { loss: number; parts: Record<string, number>; gradNorm: number; gradNormEnergy?: number; batchMarginal?: Float64Array } = ortEng
       ? applyGradsOrt(
           await jemLossOrt(
             ortEng,
@@ -437,6 +448,7 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
             cfg.sampleBnMode === 'eval' ? false : training,
             termGrads,
           ),
+          lrEnergy,
         )
       : applyGradsSplit(
           (terms) => {
@@ -475,6 +487,7 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
       dataEnergyEval: dataEnergy,
       pxySgldSteps: pxySteps,
       gradNorm: r.gradNorm,
+      ...(r.gradNormEnergy !== undefined ? { gradNormEnergy: r.gradNormEnergy } : {}),
       sgldSeconds,
       updateSeconds: (performance.now() - tUpdate) / 1000,
     };
@@ -503,6 +516,7 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
         sgldSteps: sg.steps,
         sgldGradNorm: sg.gradNorm,
         sgldClipped: sg.clippedFraction,
+        sgldAtClamp: sg.clampedFraction,
         reinitDrawn: draw.reinit.reduce((a, b) => a + b, 0),
       });
       energies.push(sampleEnergy, r.parts.eSamples);
@@ -546,16 +560,23 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
 
   // ---- onnxruntime engine ----------------------------------------------------------------------
 
-  function applyGradsOrt(r: GradResult): { loss: number; parts: Record<string, number>; gradNorm: number; batchMarginal?: Float64Array } {
+  function applyGradsOrt(r: GradResult, lrEnergy = cfg.lr): { loss: number; parts: Record<string, number>; gradNorm: number; gradNormEnergy?: number; batchMarginal?: Float64Array } {
     const eng = ortEng as VjpOrt;
     let gradNorm = NaN;
+    let gradNormEnergy: number | undefined;
     if (Number.isFinite(r.loss) && Math.abs(r.loss) <= cfg.maxAbsLoss && Object.values(r.parts).every(Number.isFinite)) {
-      gradNorm = adamF.step(trainW, new Map([...r.grads].filter(([k]) => trainW.has(k))), cfg.lr);
+      const own = (g: Map<string, Float32Array>) => new Map([...g].filter(([k]) => trainW.has(k)));
+      // With a separate energy optimizer both updates are computed from the same (pre-update) weights' gradients.
+      gradNorm = r.grads.size > 0 || !r.energyGrads ? adamF.step(trainW, own(r.grads), cfg.lr) : 0;
+      if (r.energyGrads && adamE) {
+        gradNormEnergy = r.energyGrads.size > 0 ? adamE.step(trainW, own(r.energyGrads), lrEnergy) : 0;
+        if (!Number.isFinite(gradNormEnergy)) gradNorm = gradNormEnergy;
+      }
     }
     // As in the tfjs engine, the running statistics follow the (pre-update) target batch.
     if (training && r.bnStats) updateRunningStats(cur, r.bnStats);
     eng.setWeights(cur);
-    return { loss: r.loss, parts: r.parts, gradNorm, batchMarginal: r.batchMarginal };
+    return { loss: r.loss, parts: r.parts, gradNorm, gradNormEnergy, batchMarginal: r.batchMarginal };
   }
 
   async function gradStepOrt(step: number, seed: number): Promise<StepOutcome> {

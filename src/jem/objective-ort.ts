@@ -27,6 +27,8 @@ export interface GradResult {
   bnStats?: Map<string, BnBatchStats>;
   /** JEM with a marginal prior: the target batch's mean prediction (for the running estimate). */
   batchMarginal?: Float64Array;
+  /** With JemWeights.separateEnergy: the energy terms' gradient (energy + E²), not in `grads`. */
+  energyGrads?: Map<string, Float32Array>;
 }
 
 /** Row-wise log-softmax pieces: lse[b] and softmax p[b, k] (float64 sums). */
@@ -204,7 +206,9 @@ export async function jemLossOrt(
   const energyOn = b.target && b.samples && (w.ebm > 0 || w.l2 > 0);
   // The marginal term trains every parameter: it rides on the target energy pass unless the energy
   // term is restricted to some parameters (--ebm-params), then it has a pass of its own.
-  if (b.target && marginal && (!energyOn || ebmOnly)) {
+  const separate = w.separateEnergy === true;
+  const energyGrads = separate ? new Map<string, Float32Array>() : grads;
+  if (b.target && marginal && (!energyOn || ebmOnly || separate)) {
     const Bt = b.target.length / dim;
     const rm = await engine.lossAndGrad(b.target, Bt, (logits) => ({ loss: 0, gLogits: marginalGrad(marginal, logits, Bt) }), opts);
     if (!energyOn) bnStats = rm.bnStats;
@@ -221,15 +225,15 @@ export async function jemLossOrt(
       const t = energyTermGrad(logits, Bt, K, w.ebm, w.l2);
       eD = t.meanE;
       eD2 = t.meanE2;
-      if (marginal && !ebmOnly) {
+      if (marginal && !ebmOnly && !separate) {
         const gm = marginalGrad(marginal, logits, Bt);
         for (let i = 0; i < gm.length; i++) t.gLogits[i] += gm[i];
       }
       return { loss: 0, gLogits: t.gLogits };
     }, opts);
     bnStats = rt.bnStats;
-    accumulate(grads, restrict(rt.grads, ebmOnly));
-    keep(marginal && !ebmOnly ? 'eData+prior' : 'eData', rt.grads);
+    accumulate(energyGrads, restrict(rt.grads, ebmOnly));
+    keep(marginal && !ebmOnly && !separate ? 'eData+prior' : 'eData', rt.grads);
     let eS = 0;
     let eS2 = 0;
     const rs = await engine.lossAndGrad(b.samples, Bs, (logits) => {
@@ -238,13 +242,13 @@ export async function jemLossOrt(
       eS2 = t.meanE2;
       return { loss: 0, gLogits: t.gLogits };
     }, sampleOpts);
-    accumulate(grads, restrict(rs.grads, ebmOnly));
+    accumulate(energyGrads, restrict(rs.grads, ebmOnly));
     keep('eSamples', rs.grads);
     parts.eData = eD;
     parts.eSamples = eS;
     parts.ebm = eD - eS;
     parts.l2 = eD2 + eS2;
-    loss += w.ebm * parts.ebm + w.l2 * parts.l2 + (marginal && !ebmOnly ? marginal.w * parts.marginal : 0);
+    loss += w.ebm * parts.ebm + w.l2 * parts.l2 + (marginal && !ebmOnly && !separate ? marginal.w * parts.marginal : 0);
   }
   if (b.pxy && w.pxy > 0) {
     const terms: [Float32Array, Int32Array, number][] = [
@@ -271,5 +275,5 @@ export async function jemLossOrt(
     parts.pxy = means[0] - means[1];
     loss += w.pxy * parts.pxy;
   }
-  return { loss, parts, grads, bnStats, batchMarginal };
+  return { loss, parts, grads, bnStats, batchMarginal, energyGrads: separate ? energyGrads : undefined };
 }

@@ -29,6 +29,8 @@ export interface JemWeights {
   marginalMomentum?: number;
   /** Parameters (initializer names) the energy terms train; null/absent = all trainable ones. */
   ebmParams?: ReadonlySet<string> | null;
+  /** onnxruntime engine: return the energy terms' gradient apart (`energyGrads`) for their own optimizer. */
+  separateEnergy?: boolean;
 }
 
 export interface JemBatch {

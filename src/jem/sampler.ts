@@ -8,7 +8,8 @@
  * disables it). Noise: a fixed σ, or 'langevin' with σ_i = sqrt(2 α_i) (the exact Langevin
  * discretisation). Optional per-sample (or whole-batch) gradient-norm clipping, an L2 pull of x
  * towards 0 (`weightDecay`), Adam-preconditioned steps, and the "accelerated" step that scales
- * each chain's step so that its energy would reach the data energy linearly.
+ * each chain's step so that its energy would reach the data energy linearly. Optionally every step
+ * ends by clamping the chains into a box per value (--sgld-clamp data: the range of the data).
  * Fixed number of steps, or adaptive: keep stepping while the mean sample energy is more than a
  * relative threshold above the data energy, at least `steps` and at most `maxSteps` steps.
  * The EnergyGrad evaluates the model in eval mode (BatchNorm running statistics).
@@ -43,6 +44,8 @@ export interface SgldOptions {
   adam: { beta1: number; beta2: number; eps: number };
   /** 'accelerated': aim at E_data − overshoot·|E_data|; tiny steps (epsilon/‖g‖²) once below it. */
   accelerated: { overshoot: number; epsilon: number };
+  /** Box per value of an example (length = example size): chains are clamped into it after every step. */
+  clamp: { lo: Float32Array; hi: Float32Array } | null;
 }
 
 export const defaultSgldOptions: SgldOptions = {
@@ -58,6 +61,7 @@ export const defaultSgldOptions: SgldOptions = {
   optimizer: 'sgd',
   adam: { beta1: 0.9, beta2: 0.999, eps: 1e-8 },
   accelerated: { overshoot: 0.1, epsilon: 1e-4 },
+  clamp: null,
 };
 
 export function sgldOptions(o: Partial<SgldOptions> = {}): SgldOptions {
@@ -69,6 +73,9 @@ export function sgldOptions(o: Partial<SgldOptions> = {}): SgldOptions {
     throw new ConfigError(`SGLD max steps (${r.adaptive.maxSteps}) must be >= steps (${r.steps}) and >= 1`);
   }
   if (r.optimizer === 'accelerated' && !r.adaptive) throw new ConfigError("SGLD optimizer 'accelerated' needs adaptive stopping (a data energy to aim at)");
+  if (r.clamp && (r.clamp.lo.length !== r.clamp.hi.length || r.clamp.lo.some((v, j) => !(v <= r.clamp!.hi[j])))) {
+    throw new ConfigError('SGLD clamp box: lo and hi must have the same length and lo ≤ hi');
+  }
   return r;
 }
 
@@ -94,6 +101,52 @@ export interface SgldResult {
   gradNorm: number;
   /** Fraction of (sample, step) gradients that were clipped. */
   clippedFraction: number;
+  /** With a clamp box: fraction of the final samples' values sitting on a bound (0 without). */
+  clampedFraction: number;
+}
+
+/** Clamp each row of x (batch × dim) into [lo, hi] (per value); returns how many values sit on a bound afterwards. */
+export function clampRows(x: Float32Array, lo: Float32Array, hi: Float32Array): number {
+  const dim = lo.length;
+  let at = 0;
+  for (let i = 0; i < x.length; i++) {
+    const j = i % dim;
+    if (x[i] <= lo[j]) {
+      x[i] = lo[j];
+      at++;
+    } else if (x[i] >= hi[j]) {
+      x[i] = hi[j];
+      at++;
+    }
+  }
+  return at;
+}
+
+/**
+ * The clamp box of --sgld-clamp data: per value of an example, [min − m·std, max + m·std] over the
+ * given rows (the target data), so chains stay in the range real features take.
+ */
+export function dataClampBox(rows: Float32Array, dim: number, margin: number): { lo: Float32Array; hi: Float32Array } {
+  const n = rows.length / dim;
+  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`clamp box: ${rows.length} values do not form rows of ${dim}`);
+  const lo = new Float32Array(dim).fill(Infinity), hi = new Float32Array(dim).fill(-Infinity);
+  const sum = new Float64Array(dim), sq = new Float64Array(dim);
+  for (let r = 0; r < n; r++) {
+    for (let j = 0; j < dim; j++) {
+      const v = rows[r * dim + j];
+      if (v < lo[j]) lo[j] = v;
+      if (v > hi[j]) hi[j] = v;
+      sum[j] += v;
+      sq[j] += v * v;
+    }
+  }
+  for (let j = 0; j < dim; j++) {
+    const m = sum[j] / n;
+    const sd = Math.sqrt(Math.max(0, sq[j] / n - m * m));
+    lo[j] -= margin * sd;
+    hi[j] += margin * sd;
+  }
+  return { lo, hi };
 }
 
 /** Relative gap (E_samples − E_data) / |E_data| used by adaptive stopping. */
@@ -146,6 +199,8 @@ export async function sgldSample(eg: EnergyGrad, x0: Float32Array, batch: number
   let k = 0;
   let gradNormSum = 0;
   let clipped = 0;
+  let atClamp = 0;
+  if (opts.clamp && opts.clamp.lo.length !== dim) throw new ConfigError(`SGLD clamp box has ${opts.clamp.lo.length} values per example, the samples ${dim}`);
   const target = ctx.dataEnergy !== undefined ? ctx.dataEnergy - opts.accelerated.overshoot * Math.abs(ctx.dataEnergy) : 0;
   const keepGoing = (): boolean => {
     if (k >= cap) return false;
@@ -188,6 +243,7 @@ export async function sgldSample(eg: EnergyGrad, x0: Float32Array, batch: number
         }
       }
     }
+    if (opts.clamp) atClamp = clampRows(x, opts.clamp.lo, opts.clamp.hi);
     ({ energy, grad } = await eg.energyAndGrad(x, batch, ctx.classes));
     trace.push(mean(energy));
     if (!Number.isFinite(trace[trace.length - 1])) break;
@@ -200,5 +256,6 @@ export async function sgldSample(eg: EnergyGrad, x0: Float32Array, batch: number
     energyTrace: trace,
     gradNorm: k > 0 ? gradNormSum / (k * batch) : 0,
     clippedFraction: k > 0 ? clipped / (k * batch) : 0,
+    clampedFraction: k > 0 ? atClamp / x.length : 0,
   };
 }

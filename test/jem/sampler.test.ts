@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gaussianEnergyGrad } from './gaussian-energy.ts';
-import { clipFactors, replayFactor, sgldOptions, sgldSample } from '../../src/jem/sampler.ts';
+import { clampRows, clipFactors, dataClampBox, replayFactor, sgldOptions, sgldSample } from '../../src/jem/sampler.ts';
 import { Rng } from '../../src/util/rng.ts';
 
 test('langevin mode samples an analytic Gaussian: mean and covariance within 5%', async () => {
@@ -85,4 +85,29 @@ test('adam and accelerated SGLD variants move samples down the energy', async ()
     });
     assert.ok(r.energyTrace[r.energyTrace.length - 1] < r.energyTrace[0] / 2, `${optimizer}: ${r.energyTrace[0]} → ${r.energyTrace.at(-1)}`);
   }
+});
+
+test('data clamp box: per value [min − m·std, max + m·std]; clampRows moves values onto the bounds and counts them', () => {
+  // two rows of 2 values: column 0 is {0, 2} (std 1), column 1 is {5, 5} (std 0)
+  const box = dataClampBox(Float32Array.from([0, 5, 2, 5]), 2, 0.5);
+  assert.deepEqual([...box.lo], [-0.5, 5]);
+  assert.deepEqual([...box.hi], [2.5, 5]);
+  const x = Float32Array.from([3, 4, 1, 6, -1, 5]);
+  assert.equal(clampRows(x, box.lo, box.hi), 5); // 3 → 2.5, 4 → 5, 6 → 5, −1 → −0.5, and 5 sits on its (zero-width) box
+  assert.deepEqual([...x], [2.5, 5, 1, 5, -0.5, 5]);
+  assert.throws(() => sgldOptions({ clamp: { lo: Float32Array.from([1]), hi: Float32Array.from([0]) } }), /lo ≤ hi/);
+});
+
+test('SGLD with a clamp box: chains pulled towards a far mode stop at the box and report the share on it', async () => {
+  // E = ½‖x − (10, 10)‖²: without a box the chains reach the mode; with [−1, 1]² they pile up on the corner
+  const eg = gaussianEnergyGrad([10, 10], [[1, 0], [0, 1]]);
+  const n = 64;
+  const box = { lo: Float32Array.from([-1, -1]), hi: Float32Array.from([1, 1]) };
+  const free = await sgldSample(eg, new Float32Array(n * 2), n, sgldOptions({ stepSize: 0.5, noise: 0.01, steps: 30 }), new Rng(1));
+  assert.ok(free.x.every((v) => v > 9), 'free chains should reach the mode');
+  assert.equal(free.clampedFraction, 0);
+  const boxed = await sgldSample(eg, new Float32Array(n * 2), n, sgldOptions({ stepSize: 0.5, noise: 0.01, steps: 30, clamp: box }), new Rng(1));
+  assert.ok(boxed.x.every((v) => v === 1), 'clamped chains should sit on the upper bound');
+  assert.equal(boxed.clampedFraction, 1);
+  await assert.rejects(sgldSample(eg, new Float32Array(n * 3), n, sgldOptions({ steps: 1, clamp: box }), new Rng(1)), /clamp box has 2 values per example, the samples 3/);
 });
