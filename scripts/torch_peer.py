@@ -180,6 +180,15 @@ def task_sgld(args):
         p.requires_grad_(False)
     step_ms = median_ms(lambda: sgld_step(xs), args.reps)
 
+    def sgld_step_train_bn(x):
+        # train-mode BatchNorm: the chain batch's own statistics, the gradient through them
+        x = x.detach().requires_grad_(True)
+        e = (-torch.logsumexp(run_graph(g, params, x, args.logits, training=True), dim=1)).sum()
+        (gx,) = torch.autograd.grad(e, [x])
+        return (x - 1.0 * gx + 0.01 * torch.randn_like(x)).detach()
+
+    step_train_ms = median_ms(lambda: sgld_step_train_bn(xs), args.reps)
+
     src_y = torch.randint(0, run_graph(g, params, data[:2], args.logits).shape[1], (args.batch,))
 
     def jem_update():
@@ -202,7 +211,7 @@ def task_sgld(args):
         opt.step()
 
     update_ms = median_ms(jem_update, max(3, args.reps // 4), warmup=1)
-    return {'sgld_step_ms': step_ms, 'jem_update_ms': update_ms, 'k': args.k, 'batch': args.batch, 'threads': args.threads}
+    return {'sgld_step_ms': step_ms, 'sgld_step_ms_train_bn': step_train_ms, 'jem_update_ms': update_ms, 'k': args.k, 'batch': args.batch, 'threads': args.threads}
 
 
 def task_train(args):

@@ -114,6 +114,11 @@ export async function runBench(o: BenchOptions): Promise<BenchRow[]> {
       const j = await benchJemUpdate(models[m], { batch: 64, threads: 2, k: 20, exampleShape: shapes[m], updates: o.quick ? 2 : 3 });
       const p = runTorchPeer(o.python, ['sgld', '--model', files[m], '--logits', 'logits', '--example-shape', JSON.stringify(shapes[m]), '--threads', '2', '--k', '20', '--reps', String(reps * 2)]);
       rows.push(row(`sgld_step_ms_${m}_b64`, 'ms', s.stepMs, p, 'sgld_step_ms', false, 'E(x), ∂E/∂x and the Langevin update; 2 threads each'));
+      if (m === 'cnn') {
+        // the sampler of --bn-mode train (batch statistics, ∂E/∂x through them; issue 22 "one landscape")
+        const st = await benchSgldStep(models[m], { batch: 64, threads: 2, steps: reps * 2, exampleShape: shapes[m], bnMode: 'train' });
+        rows.push(row(`sgld_step_ms_${m}_b64_train_bn`, 'ms', st.stepMs, p, 'sgld_step_ms_train_bn', false, 'the same step with train-mode BatchNorm (chain-batch statistics, gradient through them); 2 threads each'));
+      }
       rows.push(row(`jem_update_ms_${m}_b64`, 'ms', j.updateMs, p, 'jem_update_ms', false, 'K=20 SGLD steps + one Adam update on CE + E(data) − E(samples) (train-mode BatchNorm); 2 threads each'));
       log(`bench: supervised training step (${m}, batch 64, 2 threads)`);
       const t = await benchVjp(models[m], { batch: 64, threads: 2, steps: reps * 2, exampleShape: shapes[m] });

@@ -5,6 +5,9 @@
  */
 import type { ModelProto } from './onnx-io.ts';
 import { EnergyGradOrt } from './energy-grad-ort.ts';
+import { EnergyGradVjp } from './energy-grad-vjp.ts';
+import { tensorToArray } from './onnx-io.ts';
+import type { EnergyGrad } from './types.ts';
 import { OrtRunner, inputDims } from './ort-runner.ts';
 import { findLogits } from './logits.ts';
 import { Rng } from '../util/rng.ts';
@@ -24,6 +27,11 @@ export interface BenchSgldOptions {
   weights?: 'inputs' | 'baked';
   /** Call setWeights (slightly changed weights) before every `updateEvery`-th step, like a JEM update after K SGLD steps. */
   updateEvery?: number;
+  /**
+   * BatchNorm mode of the sampler: 'eval' (default; the derived ∂E/∂x graph, running statistics) or
+   * 'train' (the VJP-graph sampler `jemda adapt` uses with --bn-mode train: batch statistics, ∂E/∂x through them).
+   */
+  bnMode?: 'eval' | 'train';
 }
 
 export interface BenchSgldResult {
@@ -54,14 +62,16 @@ export async function benchSgldStep(model: ModelProto, opts: BenchSgldOptions): 
   const dims = inputDims(model).dims.slice(1);
   const ex = dims.map((d, i) => opts.exampleShape?.[i] ?? d ?? 0);
   if (ex.some((d) => d <= 0)) throw new Error(`benchSgldStep: give exampleShape for the dynamic input axes [${dims.join(', ')}]`);
-  const eg = await EnergyGradOrt.create(model, {
-    logitsName,
-    threads: opts.threads,
-    exampleShape: ex,
-    maxChunk: Math.max(256, opts.batch),
-    weights: opts.weights,
-  });
-  const w0 = eg.graph.weights;
+  let eg: EnergyGrad;
+  let w0: Map<string, Float32Array>;
+  if ((opts.bnMode ?? 'eval') === 'eval') {
+    const o = await EnergyGradOrt.create(model, { logitsName, threads: opts.threads, exampleShape: ex, maxChunk: Math.max(256, opts.batch), weights: opts.weights });
+    w0 = new Map([...o.graph.weights].map(([n, w]) => [n, w.data]));
+    eg = o;
+  } else {
+    eg = await EnergyGradVjp.create(model, { logitsName, threads: opts.threads, exampleShape: ex, bnMode: 'train' });
+    w0 = new Map((model.graph!.initializer ?? []).filter((t) => t.dataType === 1).map((t) => [t.name!, tensorToArray(t).data as Float32Array]));
+  }
   const rng = new Rng(opts.seed ?? 1);
   const per = ex.reduce((a, b) => a * b, 1);
   const x = rng.fillNormal(new Float32Array(opts.batch * per));
@@ -76,7 +86,7 @@ export async function benchSgldStep(model: ModelProto, opts: BenchSgldOptions): 
       const t0 = performance.now();
       if (opts.updateEvery && k > 0 && k % opts.updateEvery === 0) {
         const f = 1 + 1e-3 * (k % 7);
-        eg.setWeights(new Map([...w0].map(([n, w]) => [n, w.data.map((v) => v * f)])));
+        eg.setWeights(new Map([...w0].map(([n, w]) => [n, w.map((v) => v * f)])));
       }
       const { grad } = await eg.energyAndGrad(x, opts.batch);
       const t1 = performance.now();
