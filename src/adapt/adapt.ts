@@ -91,7 +91,7 @@ export function modelLabels(model: ModelProto, file: string, override?: string[]
 
 export async function adapt(a: AdaptArgs): Promise<AdaptOutcome> {
   if (!METHODS.includes(a.method)) throw new ConfigError(`unknown method '${a.method}' (one of ${METHODS.join(', ')})`);
-  const cfg = resolveConfig(a.config ?? {});
+  const cfg = resolveConfig(a.config ?? {}, a.method);
   const seed = a.seed ?? 0;
   const proto = loadModel(a.modelPath);
   const fe = modelFrontEnd(proto, a.modelPath, a.frontEnd);
@@ -201,7 +201,12 @@ export async function adapt(a: AdaptArgs): Promise<AdaptOutcome> {
   let ebmParams: Set<string> | null = null;
   if (method === 'jem' && cfg.ebmParams === 'bn') {
     ebmParams = resolveTrainable(proto, 'bn');
-    if (ebmParams.size === 0) throw new ConfigError(`--ebm-params bn: ${a.modelPath} has no BatchNorm scale/bias initializers`);
+    if (ebmParams.size === 0) {
+      // asked for explicitly: an error; the recommended default on a model without BatchNorm: every parameter
+      if (a.config?.ebmParams === 'bn') throw new ConfigError(`--ebm-params bn: ${a.modelPath} has no BatchNorm scale/bias initializers`);
+      warn(`${a.modelPath} has no BatchNorm scale/bias: the energy terms train every parameter (--ebm-params all) instead of the recommended bn`);
+      ebmParams = null;
+    }
   }
   let result: TrainerResult;
   try {

@@ -210,8 +210,44 @@ export const configHelp: Record<keyof AdaptConfig, string> = {
   adabnPasses: 'adabn: passes over the target data',
 };
 
-export function resolveConfig(c: Partial<AdaptConfig>): AdaptConfig {
-  const r: AdaptConfig = { ...defaultAdaptConfig };
+/**
+ * The recommended configuration of each method: what `jemda adapt --method M` runs when no option
+ * overrides it, and what the default recipe runs (recipes/synth_kws/conf/adapt_<method>.conf says
+ * the same; a test keeps them equal). Every method gets the same budget: 60 updates of batch 64 at
+ * lr 1e-3. JEM: source cross-entropy + label-marginal prior + the energy term on BatchNorm
+ * scale/bias, eval-mode BatchNorm, SGLD 10 × step 1 from a 256-slot replay memory (README, "JEM
+ * adaptation" and "Results").
+ */
+const BUDGET: Partial<AdaptConfig> = { steps: 60, batchSize: 64, lr: 1e-3 };
+export const methodDefaults: Record<Method, Partial<AdaptConfig>> = {
+  jem: {
+    ...BUDGET,
+    trainable: 'all',
+    bnMode: 'eval',
+    xentWeight: 1,
+    ebmWeight: 0.3,
+    ebmParams: 'bn',
+    l2Weight: 0,
+    marginalWeight: 1,
+    sgldSteps: 10,
+    sgldBatchSize: 32,
+    sgldStepSize: 1,
+    sgldNoise: 0.01,
+    bufferSize: 256,
+    bufferReinit: 0.5,
+    bufferMix: 1,
+    bufferMixSteps: 0,
+  },
+  tent: { ...BUDGET },
+  'pseudo-label': { ...BUDGET, pseudoThreshold: 0.9 },
+  supervised: { ...BUDGET },
+  adabn: { batchSize: 64, adabnPasses: 2 },
+  'source-only': {},
+};
+
+/** The configuration: the base defaults, then the method's recommended ones (when a method is given), then `c`. */
+export function resolveConfig(c: Partial<AdaptConfig>, method?: Method): AdaptConfig {
+  const r: AdaptConfig = { ...defaultAdaptConfig, ...(method ? methodDefaults[method] : {}) };
   for (const [k, v] of Object.entries(c)) {
     if (v === undefined) continue;
     if (!(k in defaultAdaptConfig)) throw new ConfigError(`unknown adaptation option '${k}'`);

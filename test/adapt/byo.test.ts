@@ -46,6 +46,12 @@ test('bring your own model: the reference KWS CNN (no metadata, Softmax output) 
   const r = jemda([...args.slice(0, 1), '--frontend-config', path.join(dir, 'fe.json'), '--labels', path.join(dir, 'labels'), ...args.slice(1)]);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /Softmax/);
+  // the recommended --ebm-params bn does not apply to a model without BatchNorm: said, and all parameters train
+  assert.match(r.stderr, /no BatchNorm scale\/bias: the energy terms train every parameter/);
+  // asked for explicitly, it is an error
+  const explicit = jemda([...args.slice(0, 1), '--frontend-config', path.join(dir, 'fe.json'), '--labels', path.join(dir, 'labels'), '--ebm-params', 'bn', ...args.slice(1, -1), path.join(dir, 'exp2')]);
+  assert.notEqual(explicit.status, 0);
+  assert.match(explicit.stderr, /--ebm-params bn: .* has no BatchNorm scale\/bias initializers/);
   const meta = getMetadata(loadModel(path.join(exp, 'adapted.onnx')));
   assert.equal(JSON.parse(meta['jemda.frontend']).numFrames, 98);
   assert.equal(JSON.parse(meta['jemda.labels']).length, 12);

@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import type { CommandModule, Options } from 'yargs';
 import { adapt, ENGINES, type Engine } from '../../adapt/adapt.ts';
-import { configHelp, defaultAdaptConfig, kebab, METHODS, type AdaptConfig, type Method } from '../../adapt/config.ts';
+import { configHelp, defaultAdaptConfig, kebab, methodDefaults, METHODS, type AdaptConfig, type Method } from '../../adapt/config.ts';
 import { parseFrontEnd } from '../../model/frontend.ts';
 import { selectBackend, BACKENDS, type BackendName } from '../../model/backend.ts';
 import { ConfigError, DataError } from '../../util/errors.ts';
@@ -35,7 +35,18 @@ function configOptions(): Record<string, Options> {
   const out: Record<string, Options> = {};
   for (const [k, v] of Object.entries(defaultAdaptConfig)) {
     const type = typeof v === 'number' ? 'number' : typeof v === 'boolean' ? 'boolean' : 'string';
-    out[kebab(k)] = { type: k === 'sgldNoise' ? 'string' : type, describe: `${configHelp[k as keyof AdaptConfig]} (default ${String(v)})`, group: 'Adaptation options:' };
+    // the base default, and the methods whose recommended configuration differs from it
+    const per = new Map<string, string[]>();
+    for (const m of METHODS) {
+      const mv = (methodDefaults[m] as Record<string, unknown>)[k];
+      if (mv !== undefined && mv !== v) per.set(String(mv), [...(per.get(String(mv)) ?? []), m]);
+    }
+    const methods = [...per].map(([mv, ms]) => `${ms.join(', ')}: ${mv}`).join('; ');
+    out[kebab(k)] = {
+      type: k === 'sgldNoise' ? 'string' : type,
+      describe: `${configHelp[k as keyof AdaptConfig]} (default ${String(v)}${methods ? `; ${methods}` : ''})`,
+      group: 'Adaptation options:',
+    };
   }
   return out;
 }
