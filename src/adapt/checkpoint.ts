@@ -27,6 +27,8 @@ export interface TrainState {
   method: string;
   /** JEM with --marginal-weight: running estimate of the target label marginal. */
   marginalRunning?: number[];
+  /** JEM with --sgld-gap-control: the SGLD step size of the next update. */
+  sgldStepSize?: number;
 }
 
 export interface Checkpoint {

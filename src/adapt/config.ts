@@ -78,6 +78,9 @@ export interface AdaptConfig {
   /** Clamp chains after every SGLD step: none, or data (per value, the target data's range ± margin·std). */
   sgldClamp: 'none' | 'data';
   sgldClampMargin: number;
+  /** Gap control: rate r > 1 (0 = off) by which the step size shrinks after samples end below E(data) + target, grows otherwise. */
+  sgldGapControl: number;
+  sgldGapTarget: number;
   // --- replay buffer
   bufferSize: number;
   bufferReinit: number;
@@ -139,6 +142,8 @@ export const defaultAdaptConfig: AdaptConfig = {
   sgldBatchSize: 32,
   sgldClamp: 'none',
   sgldClampMargin: 0,
+  sgldGapControl: 0,
+  sgldGapTarget: 0,
   bufferSize: 2000,
   bufferReinit: 0.05,
   bufferInit: 'uniform',
@@ -197,6 +202,8 @@ export const configHelp: Record<keyof AdaptConfig, string> = {
   sgldBatchSize: 'SGLD chains per update',
   sgldClamp: 'clamp chains after every SGLD step: none | data (per value, the range of the target data ± margin·std)',
   sgldClampMargin: 'with --sgld-clamp data: widen the range by this many per-value stds',
+  sgldGapControl: 'SGLD gap control: after samples end below E(data) + --sgld-gap-target divide the next step size by this rate (> 1), else multiply (0 = off; kept within [step/1000, 10·step])',
+  sgldGapTarget: 'SGLD gap control: the gap E(samples) − E(data) to aim at',
   bufferSize: 'replay buffer slots',
   bufferReinit: 'probability of re-initialising a drawn chain',
   bufferInit: 'uniform | class-gaussian',
@@ -278,6 +285,7 @@ export function resolveConfig(c: Partial<AdaptConfig>, method?: Method): AdaptCo
     if (!allowed.includes(String(r[k]))) throw new ConfigError(`--${kebab(k)} must be one of ${allowed.join(', ')} (got '${String(r[k])}')`);
   }
   if (!(r.lr >= 0)) throw new ConfigError(`--lr must be >= 0 (got ${r.lr})`);
+  if (!(r.sgldGapControl === 0 || r.sgldGapControl > 1)) throw new ConfigError(`--sgld-gap-control must be 0 (off) or > 1 (got ${r.sgldGapControl})`);
   if (!(r.marginalWeight >= 0)) throw new ConfigError(`--marginal-weight must be >= 0 (got ${r.marginalWeight})`);
   if (!(r.marginalMomentum >= 0 && r.marginalMomentum < 1)) throw new ConfigError(`--marginal-momentum must be in [0, 1) (got ${r.marginalMomentum})`);
   return r;

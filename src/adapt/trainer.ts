@@ -34,7 +34,7 @@ import { AdamF32 } from './optimizer-f32.ts';
 import { updateRunningStats, type VjpOrt } from '../model/vjp-ort.ts';
 import { crossEntropyTerm, entropyGrad, jemLossOrt, softmaxRows, type GradResult } from '../jem/objective-ort.ts';
 import { AdabnPool } from './adabn-pool.ts';
-import { GapMonitor, gradSum, rmsDisplacement, termGradMetrics, type ParamGrads } from '../jem/health.ts';
+import { GapMonitor, gradSum, nextStepSize, rmsDisplacement, termGradMetrics, type ParamGrads } from '../jem/health.ts';
 import { lineChartsSvg } from '../eval/plots.ts';
 import { averageWeights, checkpointDir, listCheckpoints, loadCheckpoint, pruneCheckpoints, saveCheckpoint, writeArrays, type TrainState } from './checkpoint.ts';
 import { batchIndices, gatherRows, generationSeed } from './data-order.ts';
@@ -402,7 +402,9 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
     const energyOn = ebmW > 0 || cfg.l2Weight > 0;
     const draw = energyOn ? buf.draw(cfg.sgldBatchSize, { real: xt, mix }) : null;
     const tSgld = performance.now();
-    const sg = draw ? await sgldSample(eg, draw.x, cfg.sgldBatchSize, sgldOpts as SgldOptions, samplerRng, { chainSteps: draw.chainSteps, dataEnergy }) : null;
+    const stepSize = state.sgldStepSize ?? cfg.sgldStepSize;
+    const opts = { ...(sgldOpts as SgldOptions), stepSize };
+    const sg = draw ? await sgldSample(eg, draw.x, cfg.sgldBatchSize, opts, samplerRng, { chainSteps: draw.chainSteps, dataEnergy }) : null;
     if (draw && sg) buf.update(draw.slots, sg.x, sg.chainSteps);
     let src: { x: Float32Array; y: Int32Array } | null = null;
     if (o.source && (cfg.xentWeight > 0 || cfg.pxyWeight > 0)) {
@@ -507,6 +509,9 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
       const gap = sampleEnergy - dataEnergy;
       const warning = gapMonitor.add(step + 1, gap);
       if (warning) warn(warning);
+      if (cfg.sgldGapControl > 0) {
+        state.sgldStepSize = nextStepSize(stepSize, gap, { target: cfg.sgldGapTarget, rate: cfg.sgldGapControl, min: cfg.sgldStepSize / 1000, max: 10 * cfg.sgldStepSize });
+      }
       Object.assign(metrics, {
         gap,
         gapStart: sg.energyTrace[0] - dataEnergy,
@@ -517,6 +522,7 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
         sgldGradNorm: sg.gradNorm,
         sgldClipped: sg.clippedFraction,
         sgldAtClamp: sg.clampedFraction,
+        sgldStepSize: stepSize,
         reinitDrawn: draw.reinit.reduce((a, b) => a + b, 0),
       });
       energies.push(sampleEnergy, r.parts.eSamples);

@@ -122,3 +122,15 @@ export class GapMonitor {
     };
   }
 }
+
+/**
+ * Gap control of the SGLD step size (--sgld-gap-control r): after an update whose samples ended
+ * below E(data) + target the next update's step size is divided by r, otherwise multiplied by r,
+ * kept within [min, max]. Samples that keep winning get ever smaller steps until they sit near
+ * the data's energy; samples above it get larger ones.
+ */
+export function nextStepSize(step: number, gap: number, o: { target: number; rate: number; min: number; max: number }): number {
+  if (!(o.rate > 1)) return step;
+  const next = gap < o.target ? step / o.rate : step * o.rate;
+  return Math.min(o.max, Math.max(o.min, next));
+}

@@ -414,3 +414,22 @@ test('ort engine, --sgld-clamp data: chains stay in the target range; the share 
     fs.rmSync(d, { recursive: true, force: true });
   }
 });
+
+test('ort engine, --sgld-gap-control: the step size follows the gap; it is checkpointed (resume is exact)', async () => {
+  const cfg: Partial<AdaptConfig> = { sgldGapControl: 2, sgldGapTarget: 0, sgldStepSize: 1 };
+  const dirs = [tmp(), tmp()];
+  try {
+    const full = await runTrainer(await opts('jem', dirs[0], cfg));
+    const lines = readMetrics(dirs[0]);
+    assert.equal(lines[0].sgldStepSize, 1);
+    for (let i = 1; i < lines.length; i++) {
+      const want = lines[i - 1].gap < 0 ? lines[i - 1].sgldStepSize / 2 : lines[i - 1].sgldStepSize * 2;
+      assert.ok(Math.abs(lines[i].sgldStepSize - Math.min(10, Math.max(1e-3, want))) < 1e-12, `step ${lines[i].step}: ${lines[i].sgldStepSize} vs ${want}`);
+    }
+    assert.ok(new Set(lines.map((l) => l.sgldStepSize)).size > 1, 'the step size never changed');
+    const rest = await interruptedThenResumed(dirs[1], cfg);
+    assert.ok(same(rest.weights, full.weights), 'resumed run differs from the uninterrupted one');
+  } finally {
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  }
+});

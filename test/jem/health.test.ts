@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GapMonitor, gradCosine, gradNorm, gradSum, rmsDisplacement, termGradMetrics } from '../../src/jem/health.ts';
+import { GapMonitor, gradCosine, gradNorm, gradSum, nextStepSize, rmsDisplacement, termGradMetrics } from '../../src/jem/health.ts';
 
 const g = (o: Record<string, number[]>) => new Map(Object.entries(o).map(([k, v]) => [k, Float32Array.from(v)]));
 
@@ -37,4 +37,13 @@ test('GapMonitor warns once, after `patience` consecutive updates below −thres
   assert.equal(m.add(7, -20), null); // only once
   assert.deepEqual(m.summary(), { first: -6, last: -20, min: -20, below: 6, n: 7 });
   assert.equal(new GapMonitor().summary(), null);
+});
+
+test('gap control: the step size shrinks while samples end below the target gap, grows above it, within bounds', () => {
+  const o = { target: -2, rate: 2, min: 0.01, max: 4 };
+  assert.equal(nextStepSize(1, -5, o), 0.5);
+  assert.equal(nextStepSize(1, -1, o), 2);
+  assert.equal(nextStepSize(0.015, -5, o), 0.01);
+  assert.equal(nextStepSize(3, 0, o), 4);
+  assert.equal(nextStepSize(1, -5, { ...o, rate: 0 }), 1); // off
 });
