@@ -311,7 +311,7 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
   if (gaps) {
     log(
       `SGLD gap E(samples) − E(data) after sampling: ${gaps.first.toFixed(1)} at the first update, ${gaps.last.toFixed(1)} at the last, ` +
-        `lowest ${gaps.min.toFixed(1)}; ${gaps.below}/${gaps.n} updates below −10 (plot: ${path.join(o.expDir, 'energies.svg')})`,
+        `lowest ${gaps.min.toFixed(1)}; ${gaps.below}/${gaps.n} updates below −${gapMonitor.threshold} (plot: ${path.join(o.expDir, 'energies.svg')})`,
     );
   }
   adam.dispose();

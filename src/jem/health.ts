@@ -98,6 +98,10 @@ export class GapMonitor {
   private readonly gaps: number[] = [];
   constructor(private readonly o: GapMonitorOptions = defaultGapMonitor) {}
 
+  get threshold(): number {
+    return this.o.threshold;
+  }
+
   add(step: number, gap: number): string | null {
     this.gaps.push(gap);
     this.run = gap < -this.o.threshold ? this.run + 1 : 0;

@@ -208,7 +208,9 @@ export async function jemLossOrt(
   // term is restricted to some parameters (--ebm-params), then it has a pass of its own.
   const separate = w.separateEnergy === true;
   const energyGrads = separate ? new Map<string, Float32Array>() : grads;
-  if (b.target && marginal && (!energyOn || ebmOnly || separate)) {
+  // the prior's ∂L/∂logits is added to the data-energy pass (one VJP run for both)
+  const priorOnDataPass = marginal !== null && energyOn && !ebmOnly && !separate;
+  if (b.target && marginal && !priorOnDataPass) {
     const Bt = b.target.length / dim;
     const rm = await engine.lossAndGrad(b.target, Bt, (logits) => ({ loss: 0, gLogits: marginalGrad(marginal, logits, Bt) }), opts);
     if (!energyOn) bnStats = rm.bnStats;
@@ -225,7 +227,7 @@ export async function jemLossOrt(
       const t = energyTermGrad(logits, Bt, K, w.ebm, w.l2);
       eD = t.meanE;
       eD2 = t.meanE2;
-      if (marginal && !ebmOnly && !separate) {
+      if (marginal && priorOnDataPass) {
         const gm = marginalGrad(marginal, logits, Bt);
         for (let i = 0; i < gm.length; i++) t.gLogits[i] += gm[i];
       }
@@ -233,7 +235,7 @@ export async function jemLossOrt(
     }, opts);
     bnStats = rt.bnStats;
     accumulate(energyGrads, restrict(rt.grads, ebmOnly));
-    keep(marginal && !ebmOnly && !separate ? 'eData+prior' : 'eData', rt.grads);
+    keep(priorOnDataPass ? 'eData+prior' : 'eData', rt.grads);
     let eS = 0;
     let eS2 = 0;
     const rs = await engine.lossAndGrad(b.samples, Bs, (logits) => {
@@ -248,7 +250,7 @@ export async function jemLossOrt(
     parts.eSamples = eS;
     parts.ebm = eD - eS;
     parts.l2 = eD2 + eS2;
-    loss += w.ebm * parts.ebm + w.l2 * parts.l2 + (marginal && !ebmOnly && !separate ? marginal.w * parts.marginal : 0);
+    loss += w.ebm * parts.ebm + w.l2 * parts.l2 + (marginal && priorOnDataPass ? marginal.w * parts.marginal : 0);
   }
   if (b.pxy && w.pxy > 0) {
     const terms: [Float32Array, Int32Array, number][] = [
