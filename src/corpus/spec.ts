@@ -27,14 +27,14 @@ export type Domain = (typeof DOMAINS)[number];
  */
 export const TARGET_DOMAINS = ['flite', 'gnuspeech', 'telephone', 'noisy', 'farfield', 'speed', 'phonenoise'] as const;
 
-/** The data sets written, in generation order. */
-export const DATASETS = [
+export type TargetDomain = (typeof TARGET_DOMAINS)[number];
+export type Dataset = 'source_train' | 'source_dev' | 'source_test' | `${TargetDomain}_adapt` | `${TargetDomain}_test`;
+
+/** The data sets written, in generation order: the source splits, then each target domain's adapt and test sets. */
+export const DATASETS: readonly Dataset[] = [
   'source_train', 'source_dev', 'source_test',
-  'flite_adapt', 'flite_test', 'gnuspeech_adapt', 'gnuspeech_test',
-  'telephone_adapt', 'telephone_test', 'noisy_adapt', 'noisy_test',
-  'farfield_adapt', 'farfield_test', 'speed_adapt', 'speed_test', 'phonenoise_adapt', 'phonenoise_test',
-] as const;
-export type Dataset = (typeof DATASETS)[number];
+  ...TARGET_DOMAINS.flatMap((d) => [`${d}_adapt`, `${d}_test`] as const),
+];
 
 /** eSpeak-NG English voices (all in the emscripten build). */
 export const ESPEAK_BASES = [

@@ -10,23 +10,14 @@
  * - Energy: E(x) = −logsumexp(logits); reported as mean and population std.
  * - AUROC: Mann–Whitney U / (n_pos · n_neg), a tie between a positive and a negative counts 1/2.
  */
-
-/** logsumexp of row r of an n × C matrix. */
-export function logSumExpRow(logits: ArrayLike<number>, r: number, C: number): number {
-  let m = -Infinity;
-  for (let c = 0; c < C; c++) m = Math.max(m, logits[r * C + c]);
-  if (m === -Infinity) return -Infinity;
-  let s = 0;
-  for (let c = 0; c < C; c++) s += Math.exp(logits[r * C + c] - m);
-  return m + Math.log(s);
-}
+import { logSumExp } from '../util/logsumexp.ts';
 
 /** Row-wise log-softmax (stable), float64. */
 export function logSoftmax(logits: ArrayLike<number>, C: number): Float64Array {
   const n = logits.length / C;
   const out = new Float64Array(n * C);
   for (let r = 0; r < n; r++) {
-    const lse = logSumExpRow(logits, r, C);
+    const lse = logSumExp(logits, r * C, C);
     for (let c = 0; c < C; c++) out[r * C + c] = logits[r * C + c] - lse;
   }
   return out;
@@ -72,7 +63,7 @@ export function perClassAccuracy(confusion: number[][]): (number | null)[] {
 
 export function nll(logits: ArrayLike<number>, labels: ArrayLike<number>, C: number): number {
   let s = 0;
-  for (let r = 0; r < labels.length; r++) s += logSumExpRow(logits, r, C) - logits[r * C + labels[r]];
+  for (let r = 0; r < labels.length; r++) s += logSumExp(logits, r * C, C) - logits[r * C + labels[r]];
   return s / labels.length;
 }
 
@@ -141,7 +132,7 @@ export function meanStd(x: ArrayLike<number>): { mean: number; std: number } {
 export function energies(logits: ArrayLike<number>, C: number): Float64Array {
   const n = logits.length / C;
   const e = new Float64Array(n);
-  for (let r = 0; r < n; r++) e[r] = -logSumExpRow(logits, r, C);
+  for (let r = 0; r < n; r++) e[r] = -logSumExp(logits, r * C, C);
   return e;
 }
 

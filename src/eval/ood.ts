@@ -7,14 +7,15 @@
  * AUROC takes the in-domain set as positives.
  */
 import type { EnergyGrad } from '../model/types.ts';
-import { auroc, logSumExpRow } from './metrics.ts';
+import { auroc } from './metrics.ts';
+import { logSumExp } from '../util/logsumexp.ts';
 
 export type OodScoreName = 'px' | 'py' | 'pxgrad';
 
 export function pxScores(logits: ArrayLike<number>, C: number): Float64Array {
   const n = logits.length / C;
   const s = new Float64Array(n);
-  for (let r = 0; r < n; r++) s[r] = logSumExpRow(logits, r, C);
+  for (let r = 0; r < n; r++) s[r] = logSumExp(logits, r * C, C);
   return s;
 }
 
@@ -24,7 +25,7 @@ export function pyScores(logits: ArrayLike<number>, C: number): Float64Array {
   for (let r = 0; r < n; r++) {
     let m = -Infinity;
     for (let c = 0; c < C; c++) m = Math.max(m, logits[r * C + c]);
-    s[r] = Math.exp(m - logSumExpRow(logits, r, C));
+    s[r] = Math.exp(m - logSumExp(logits, r * C, C));
   }
   return s;
 }

@@ -4,16 +4,8 @@
  * Two versions: plain arrays (for logits from onnxruntime) and tfjs (differentiable).
  */
 import * as tf from '@tensorflow/tfjs';
+import { logSumExp } from '../util/logsumexp.ts';
 
-/** log Σ exp(v[off..off+n)) computed stably. */
-export function logSumExp(v: ArrayLike<number>, off = 0, n = v.length - off): number {
-  let m = -Infinity;
-  for (let i = 0; i < n; i++) if (v[off + i] > m) m = v[off + i];
-  if (m === -Infinity || !Number.isFinite(m)) return m;
-  let s = 0;
-  for (let i = 0; i < n; i++) s += Math.exp(v[off + i] - m);
-  return m + Math.log(s);
-}
 
 /**
  * Energies from row-major logits [batch × numClasses]. With `classes`, E = −f[y] per row,

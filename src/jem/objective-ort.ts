@@ -11,6 +11,7 @@ import { softmaxHeadCE, type BnBatchStats, type CallOptions, type VjpOrt, type V
 import { MismatchError } from '../util/errors.ts';
 import { priorLogRatio } from './marginal-prior.ts';
 import type { JemWeights } from './objective.ts';
+import { logSumExp } from '../util/logsumexp.ts';
 
 export interface JemBatchArrays {
   source?: { x: Float32Array; y: Int32Array };
@@ -36,11 +37,7 @@ export function softmaxRows(logits: Float32Array, B: number, K: number): { lse: 
   const lse = new Float64Array(B);
   const p = new Float64Array(B * K);
   for (let b = 0; b < B; b++) {
-    let mx = -Infinity;
-    for (let k = 0; k < K; k++) mx = Math.max(mx, logits[b * K + k]);
-    let s = 0;
-    for (let k = 0; k < K; k++) s += Math.exp(logits[b * K + k] - mx);
-    lse[b] = mx + Math.log(s);
+    lse[b] = logSumExp(logits, b * K, K);
     for (let k = 0; k < K; k++) p[b * K + k] = Math.exp(logits[b * K + k] - lse[b]);
   }
   return { lse, p };

@@ -125,39 +125,3 @@ export async function benchSgldStep(model: ModelProto, opts: BenchSgldOptions): 
     logitsName,
   };
 }
-
-export interface TorchPeerResult {
-  model: 'cnn' | 'tdnn';
-  batch: number;
-  threads: number;
-  torch: string;
-  gradMs: number;
-  stepMs: number;
-  forwardMs: number;
-}
-
-/**
- * The same SGLD step in PyTorch (scripts/torch_sgld_peer.py: the reference KWS CNN / TDNN
- * architectures), run with /usr/bin/python3 and the OpenMP OpenBLAS. Returns null with a reason
- * when python3 or torch is missing.
- */
-export async function runTorchSgldPeer(opts: {
-  model: 'cnn' | 'tdnn';
-  batch: number;
-  threads: number;
-  steps?: number;
-  frames?: number;
-  python?: string;
-}): Promise<{ result: TorchPeerResult | null; reason?: string }> {
-  const { spawnSync } = await import('node:child_process');
-  const script = new URL('../../scripts/torch_sgld_peer.py', import.meta.url).pathname;
-  const args = [script, '--model', opts.model, '--batch', String(opts.batch), '--threads', String(opts.threads), '--steps', String(opts.steps ?? 10)];
-  if (opts.frames) args.push('--frames', String(opts.frames));
-  const r = spawnSync(opts.python ?? '/usr/bin/python3', args, {
-    env: { ...process.env, LD_LIBRARY_PATH: ['/usr/lib/x86_64-linux-gnu/openblas-openmp', process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') },
-    encoding: 'utf8',
-  });
-  if (r.error) return { result: null, reason: `cannot run python3 (${r.error.message})` };
-  if (r.status !== 0) return { result: null, reason: `torch peer failed: ${(r.stderr || '').trim().split('\n').pop()}` };
-  return { result: JSON.parse(r.stdout.trim().split('\n').pop()!) as TorchPeerResult };
-}

@@ -4,9 +4,7 @@
  * setWeights. Medians over `steps` timed steps after `warmup` untimed ones. Used by the bench
  * harness next to the PyTorch peer (scripts/torch_peer.py `train`).
  */
-import * as tf from '@tensorflow/tfjs';
 import type { ModelProto } from './onnx-io.ts';
-import { importModel } from './importer.ts';
 import { VjpOrt, crossEntropyLoss, updateRunningStats } from './vjp-ort.ts';
 import type { BnMode } from './vjp-graph.ts';
 import { inputDims } from './ort-runner.ts';
@@ -144,41 +142,4 @@ export async function benchVjp(model: ModelProto, opts: BenchVjpOptions): Promis
     await v.dispose();
   }
   return { stepMs: median(tot), forwardMs: median(fw), vjpMs: median(vj), updateMs: median(up), firstLoss, lastLoss, batch: opts.batch, threads: opts.threads, exampleShape: ex };
-}
-
-/**
- * The same cross-entropy training step on the tfjs importer (whatever backend is active; select
- * it first, e.g. backend.ts selectBackend('wasm')): train-mode logits, tf.variableGrads, Adam.
- * Median ms per step.
- */
-export async function benchTfjsTrain(model: ModelProto, opts: BenchVjpOptions): Promise<{ stepMs: number; backend: string; batch: number }> {
-  const steps = opts.steps ?? 3;
-  const warmup = opts.warmup ?? 1;
-  const dims = inputDims(model).dims.slice(1);
-  const ex = dims.map((d, i) => opts.exampleShape?.[i] ?? d ?? 0);
-  const im = importModel(model, { logits: opts.logitsName, trainable: Array.isArray(opts.trainable) ? 'all' : (opts.trainable ?? 'all') });
-  const rng = new Rng(opts.seed ?? 1);
-  const x = tf.tensor(rng.fillNormal(new Float32Array(opts.batch * ex.reduce((a, b) => a * b, 1))), [opts.batch, ...ex]);
-  const K = tf.tidy(() => im.logits(x.slice(0, 1), { training: false }).shape[1]);
-  const y = tf.oneHot(tf.tensor1d(Int32Array.from({ length: opts.batch }, () => rng.int(K)), 'int32'), K);
-  const opt = tf.train.adam(1e-3);
-  const times: number[] = [];
-  try {
-    for (let k = 0; k < warmup + steps; k++) {
-      const t0 = performance.now();
-      const { value, grads } = tf.variableGrads(
-        () => tf.tidy(() => tf.losses.softmaxCrossEntropy(y, im.logits(x, { training: true, updateStats: true })) as tf.Scalar),
-        im.trainableVariables(),
-      );
-      opt.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
-      await value.data();
-      tf.dispose([value, ...Object.values(grads)]);
-      if (k >= warmup) times.push(performance.now() - t0);
-    }
-  } finally {
-    tf.dispose([x, y]);
-    opt.dispose();
-    im.dispose();
-  }
-  return { stepMs: median(times), backend: tf.getBackend(), batch: opts.batch };
 }

@@ -14,6 +14,7 @@ import type { EnergyGrad } from './types.ts';
 import type { BnMode } from './vjp-graph.ts';
 import { VjpOrt } from './vjp-ort.ts';
 import { MismatchError } from '../util/errors.ts';
+import { logSumExp } from '../util/logsumexp.ts';
 
 export interface EnergyGradVjpOptions {
   logitsName: string;
@@ -63,11 +64,7 @@ export class EnergyGradVjp implements EnergyGrad {
         energy[b] = -r.logits[b * K + classes[b]];
         continue;
       }
-      let mx = -Infinity;
-      for (let k = 0; k < K; k++) mx = Math.max(mx, r.logits[b * K + k]);
-      let s = 0;
-      for (let k = 0; k < K; k++) s += Math.exp(r.logits[b * K + k] - mx);
-      energy[b] = -(mx + Math.log(s));
+      energy[b] = -logSumExp(r.logits, b * K, K);
     }
     return { energy, grad: r.gradX };
   }

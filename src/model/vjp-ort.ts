@@ -10,6 +10,7 @@ import { onnx, tensorToArray, type ModelProto } from './onnx-io.ts';
 import { buildVjpGraph, type BnMode, type VjpGraph, type VjpGraphOptions } from './vjp-graph.ts';
 import { OrtRunner, replaceWeightTensors } from './ort-runner.ts';
 import { MismatchError, OnnxError } from '../util/errors.ts';
+import { logSumExp } from '../util/logsumexp.ts';
 
 export interface VjpOrtOptions extends Omit<VjpGraphOptions, 'bnMode'> {
   /** Default BatchNorm mode of forward/vjp (default 'train'). */
@@ -252,11 +253,7 @@ export function crossEntropyLoss(labels: Int32Array): LossFn {
     let loss = 0;
     for (let b = 0; b < B; b++) {
       const row = logits.subarray(b * K, (b + 1) * K);
-      let mx = -Infinity;
-      for (const v of row) mx = Math.max(mx, v);
-      let s = 0;
-      for (let k = 0; k < K; k++) s += Math.exp(row[k] - mx);
-      const lse = mx + Math.log(s);
+      const lse = logSumExp(row);
       const y = labels[b];
       if (!(y >= 0 && y < K)) throw new MismatchError(`label ${y} of example ${b} out of range [0, ${K})`);
       loss += lse - row[y];

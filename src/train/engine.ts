@@ -16,6 +16,7 @@ import { onnx, toNum, type ModelProto } from '../model/onnx-io.ts';
 import { VjpOrt, updateRunningStats } from '../model/vjp-ort.ts';
 import { ConfigError, MismatchError } from '../util/errors.ts';
 import { trainStep, variableNames, type StepResult } from './step.ts';
+import { logSumExp } from '../util/logsumexp.ts';
 
 export type EngineName = 'ort' | 'tfjs';
 export type EngineChoice = EngineName | 'auto';
@@ -66,12 +67,9 @@ export function smoothedCrossEntropy(logits: Float32Array, labels: Int32Array, K
   let correct = 0;
   for (let b = 0; b < B; b++) {
     const row = logits.subarray(b * K, (b + 1) * K);
-    let mx = -Infinity;
     let arg = 0;
-    for (let k = 0; k < K; k++) if (row[k] > mx) (mx = row[k]), (arg = k);
-    let s = 0;
-    for (let k = 0; k < K; k++) s += Math.exp(row[k] - mx);
-    const lse = mx + Math.log(s);
+    for (let k = 1; k < K; k++) if (row[k] > row[arg]) arg = k;
+    const lse = logSumExp(row);
     let l = 0;
     for (let k = 0; k < K; k++) l -= ((k === labels[b] ? 1 - smoothing : 0) + smoothing / K) * (row[k] - lse);
     loss += l;

@@ -67,26 +67,3 @@ export function writeDirAtomic(dir: string, build: (tmpDir: string) => void): vo
   fs.renameSync(tmp, dir);
   fs.rmSync(old, { recursive: true, force: true });
 }
-
-/** A writer that appends lines to a temp file and renames it into place on commit(). */
-export class AtomicLineWriter {
-  private readonly tmp: string;
-  private readonly fd: number;
-  constructor(readonly file: string) {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    this.tmp = tempName(file);
-    this.fd = fs.openSync(this.tmp, 'w');
-  }
-  write(line: string): void {
-    fs.writeSync(this.fd, line.endsWith('\n') ? line : line + '\n');
-  }
-  commit(): void {
-    fs.fsyncSync(this.fd);
-    fs.closeSync(this.fd);
-    fs.renameSync(this.tmp, this.file);
-  }
-  abort(): void {
-    fs.closeSync(this.fd);
-    fs.rmSync(this.tmp, { force: true });
-  }
-}

@@ -1,0 +1,13 @@
+/**
+ * The one logsumexp of plain arrays: log Σ exp(v[off..off+n)), shifted by the maximum so no term
+ * overflows. A segment of −∞ only gives −∞, +∞ gives +∞, and a NaN anywhere gives NaN. Logits rows
+ * of a row-major B × K matrix are `logSumExp(logits, b * K, K)`; tfjs code uses `tf.logSumExp`.
+ */
+export function logSumExp(v: ArrayLike<number>, off = 0, n = v.length - off): number {
+  let m = -Infinity;
+  for (let i = 0; i < n; i++) m = Math.max(m, v[off + i]);
+  if (!Number.isFinite(m)) return m;
+  let s = 0;
+  for (let i = 0; i < n; i++) s += Math.exp(v[off + i] - m);
+  return m + Math.log(s);
+}
