@@ -13,7 +13,7 @@ import { writeDirAtomic } from '../util/atomic.ts';
 import { checkpointDir } from '../util/checkpoint-dirs.ts';
 import { DataError } from '../util/errors.ts';
 import type { RngState } from '../util/rng.ts';
-import type { AdamState } from './optimizer.ts';
+import type { AdamWState as AdamState } from '../engine/adamw.ts';
 import { ReplayBuffer } from '../jem/replay-buffer.ts';
 
 export { checkpointDir, listCheckpoints, pruneCheckpoints } from '../util/checkpoint-dirs.ts';

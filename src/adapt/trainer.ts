@@ -9,9 +9,10 @@
  * therefore continues exactly as the uninterrupted run would.
  *
  * Two parameter-gradient engines with the same checkpoint format: the tfjs importer (`model`,
- * tf.variableGrads, tfjs Adam) and onnxruntime (`ort`: VJP graphs, ∂L/∂logits in JS via
- * src/jem/objective-ort.ts, AdamF32 updating the shared Float32Array weights in place, AdaBN as
- * exact pooled statistics — see adabn-pool.ts).
+ * tf.variableGrads) and onnxruntime (`ort`: VJP graphs, ∂L/∂logits in JS via
+ * src/jem/objective-ort.ts, AdaBN as
+ * exact pooled statistics — see adabn-pool.ts). Both update with the one AdamW of
+ * src/engine/adamw.ts (ort: the shared Float32Array weights in place; tfjs: adamStepTf).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -29,8 +30,7 @@ import { crossEntropy, ebmWeightAt, jemLoss, predictionEntropy, type JemTerms, t
 import { energyTf } from '../jem/energy.ts';
 import { labelMarginal } from '../jem/marginal-prior.ts';
 import { samplerBnMode, sgldOptionsFromConfig, type AdaptConfig, type Method } from './config.ts';
-import { Adam } from './optimizer.ts';
-import { AdamF32 } from './optimizer-f32.ts';
+import { AdamW, decayRank2 } from '../engine/adamw.ts';
 import { updateRunningStats, type VjpOrt } from '../model/vjp-ort.ts';
 import { crossEntropyTerm, entropyGrad, jemLossOrt, softmaxRows, type GradResult } from '../jem/objective-ort.ts';
 import { AdabnPool } from './adabn-pool.ts';
@@ -118,6 +118,7 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
     for (const [k, a] of ortEng.getWeights()) cur.set(k, Float32Array.from(a));
     ortEng.setWeights(cur);
     for (const k of await ortEng.trainableNames()) trainW.set(k, cur.get(k) as Float32Array);
+    shapes = ortEng.getShapes();
   } else {
     const nameOf = new Map<string, string>();
     for (const [k, v] of model.variables) nameOf.set(v.name, k);
@@ -127,13 +128,13 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
   const gradMethod = method === 'jem' || method === 'tent' || method === 'pseudo-label' || method === 'supervised';
   if (gradMethod && trainVars.size + trainW.size === 0) throw new ConfigError(`method ${method}: the model has no trainable parameters`);
 
-  const adamOpts = { lr: cfg.lr, beta1: cfg.beta1, beta2: cfg.beta2, eps: 1e-8, weightDecay: cfg.weightDecay, clipNorm: cfg.gradClip };
-  const adam = new Adam(adamOpts);
-  const adamF = new AdamF32(adamOpts);
+  // One AdamW for either engine (the tfjs one steps copies of its variables: adamStepTf).
+  const adamOpts = { beta1: cfg.beta1, beta2: cfg.beta2, eps: 1e-8, weightDecay: cfg.weightDecay, clipNorm: cfg.gradClip };
+  const adam = new AdamW(adamOpts, decayRank2(shapes));
   // --ebm-optimizer separate: the energy terms' own Adam (own moments, own clip, lr × ebm weight).
   const separateEnergy = method === 'jem' && cfg.ebmOptimizer === 'separate';
   if (separateEnergy && !ortEng) throw new ConfigError('--ebm-optimizer separate needs the onnxruntime engine (--engine ort)');
-  const adamE = separateEnergy ? new AdamF32({ ...adamOpts, clipNorm: cfg.ebmGradClip }) : null;
+  const adamE = separateEnergy ? new AdamW({ ...adamOpts, clipNorm: cfg.ebmGradClip }, decayRank2(shapes)) : null;
   const getWeights = (): Map<string, Float32Array> => (ortEng ? new Map([...cur].map(([k, a]) => [k, Float32Array.from(a)])) : model.getWeights());
   const setWeights = (w: Map<string, Float32Array>): void => {
     if (!ortEng) return model.setWeights(w);
@@ -177,8 +178,7 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
     const ck = loadCheckpoint(dir);
     setWeights(ck.weights);
     const opt = ck.optimizer ?? { t: 0, m: new Map(), v: new Map() };
-    if (ortEng) adamF.setState(opt);
-    else adam.setState(opt, shapes);
+    adam.setState(opt);
     adamE?.setState(ck.optimizerEnergy ?? { t: 0, m: new Map(), v: new Map() });
     if (ck.buffer) buffer = ck.buffer;
     samplerRng = new Rng(0);
@@ -241,7 +241,7 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
   function save(): void {
     state.samplerRng = samplerRng.getState();
     state.failures = failures;
-    const optimizer = gradMethod ? (ortEng ? adamF.getState() : adam.getState()) : null;
+    const optimizer = gradMethod ? adam.getState() : null;
     saveCheckpoint(o.expDir, { state: { ...state }, weights: ortEng ? cur : model.getWeights(), optimizer, optimizerEnergy: adamE?.getState() ?? null, buffer });
     pruneCheckpoints(o.expDir, Math.max(cfg.keepCheckpoints, cfg.averageLast, 1));
   }
@@ -314,7 +314,6 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
         `lowest ${gaps.min.toFixed(1)}; ${gaps.below}/${gaps.n} updates below −${gapMonitor.threshold} (plot: ${path.join(o.expDir, 'energies.svg')})`,
     );
   }
-  adam.dispose();
   return { weights, steps: state.step, interrupted, failures, averagedOver, pseudoLabelCount: pseudo?.n };
 
   // ---- steps ---------------------------------------------------------------------------------
@@ -370,7 +369,7 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
       }
     }
     let gradNorm = NaN;
-    if (Number.isFinite(loss) && Math.abs(loss) <= cfg.maxAbsLoss && Object.values(parts).every(Number.isFinite)) gradNorm = adam.step(trainVars, named, cfg.lr);
+    if (Number.isFinite(loss) && Math.abs(loss) <= cfg.maxAbsLoss && Object.values(parts).every(Number.isFinite)) gradNorm = adamStepTf(adam, trainVars, named, cfg.lr);
     for (const g of named.values()) g.dispose();
     return { loss, parts, gradNorm };
   }
@@ -573,7 +572,7 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
     if (Number.isFinite(r.loss) && Math.abs(r.loss) <= cfg.maxAbsLoss && Object.values(r.parts).every(Number.isFinite)) {
       const own = (g: Map<string, Float32Array>) => new Map([...g].filter(([k]) => trainW.has(k)));
       // With a separate energy optimizer both updates are computed from the same (pre-update) weights' gradients.
-      gradNorm = r.grads.size > 0 || !r.energyGrads ? adamF.step(trainW, own(r.grads), cfg.lr) : 0;
+      gradNorm = r.grads.size > 0 || !r.energyGrads ? adam.step(trainW, own(r.grads), cfg.lr) : 0;
       if (r.energyGrads && adamE) {
         gradNormEnergy = r.energyGrads.size > 0 ? adamE.step(trainW, own(r.energyGrads), lrEnergy) : 0;
         if (!Number.isFinite(gradNormEnergy)) gradNorm = gradNormEnergy;
@@ -742,4 +741,22 @@ function truncateMetrics(file: string, step: number): void {
     }
   });
   writeFileAtomic(file, kept.map((l) => l + '\n').join(''));
+}
+
+/**
+ * One AdamW step of tfjs variables: the gradients and the variables are read into arrays, stepped
+ * by the same AdamW as the onnxruntime engine, and assigned back. Returns the gradient norm.
+ */
+export function adamStepTf(adam: AdamW, vars: Map<string, tf.Variable>, grads: Map<string, tf.Tensor>, lr: number): number {
+  const w = new Map<string, Float32Array>();
+  const g = new Map<string, Float32Array>();
+  for (const [k, v] of vars) {
+    const gk = grads.get(k);
+    if (!gk) continue;
+    w.set(k, Float32Array.from(v.dataSync() as Float32Array));
+    g.set(k, gk.dataSync() as Float32Array);
+  }
+  const norm = adam.step(w, g, lr);
+  if (Number.isFinite(norm)) for (const [k, a] of w) tf.tidy(() => vars.get(k)!.assign(tf.tensor(a, vars.get(k)!.shape)));
+  return norm;
 }

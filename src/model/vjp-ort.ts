@@ -110,6 +110,11 @@ export class VjpOrt {
   }
 
   /** Current weights and BatchNorm running statistics (the arrays fed to onnxruntime; copy before mutating). */
+  /** Shape of every weight tensor, by initializer name. */
+  getShapes(): Map<string, number[]> {
+    return new Map([...this.weightTensors].map(([n, t]) => [n, [...t.dims]]));
+  }
+
   getWeights(): Map<string, Float32Array> {
     return new Map([...this.weightTensors].map(([n, t]) => [n, t.data as Float32Array]));
   }

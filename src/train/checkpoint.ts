@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { writeDirAtomic } from '../util/atomic.ts';
 import { DataError } from '../util/errors.ts';
 import type { RngState } from '../util/rng.ts';
-import type { AdamWState } from './adamw.ts';
+import type { AdamWState } from '../engine/adamw.ts';
 
 export { checkpointDir, listCheckpoints, pruneCheckpoints } from '../util/checkpoint-dirs.ts';
 

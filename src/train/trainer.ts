@@ -22,7 +22,7 @@ import { log } from '../util/log.ts';
 import { progress } from '../util/progress.ts';
 import type { InputLayout } from '../model/frontend.ts';
 import { trainingCurvesSvg } from '../eval/plots.ts';
-import { AdamW } from './adamw.ts';
+import { AdamW, decayRank2 } from '../engine/adamw.ts';
 import { averageWeights } from './averaging.ts';
 import { augmentFeatures, NO_FEAT_AUGMENT, type FeatAugmentOptions } from './augment.ts';
 import { checkpointDir, listCheckpoints, loadCheckpoint, pruneCheckpoints, saveCheckpoint, type Checkpoint } from './checkpoint.ts';
@@ -180,7 +180,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   const model = await openEngine(opts.model, cfg.engine ?? 'auto', train.exampleShape, cfg.threads);
   const trainable = new Set(model.trainable);
   const shapes = model.shapes;
-  const optimizer = new AdamW({ beta1: cfg.beta1, beta2: cfg.beta2, weightDecay: cfg.weightDecay }, (name) => (shapes.get(name)?.length ?? 0) >= 2);
+  const optimizer = new AdamW({ beta1: cfg.beta1, beta2: cfg.beta2, weightDecay: cfg.weightDecay }, decayRank2(shapes));
   const orderRng = new Rng(cfg.seed);
   const augRng = new Rng(cfg.seed ^ 0x5bd1e995);
 
@@ -205,7 +205,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
     if (steps.length > 0) {
       const c = loadCheckpoint(checkpointDir(expDir, steps[steps.length - 1]));
       model.setWeights(c.weights);
-      optimizer.state = c.adam;
+      optimizer.setState(c.adam);
       augRng.setState(c.rng);
       step = c.step;
       epoch = c.epoch;
@@ -245,7 +245,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
       step,
       epoch,
       weights: model.getWeights(),
-      adam: optimizer.state,
+      adam: optimizer.getState(),
       rng: augRng.getState(),
       info: { bestDevAcc, bestStep, sinceBest, orderStart },
     };

@@ -12,7 +12,7 @@ import { ortLogits, type ExampleSet } from '../../src/eval/ort-logits.ts';
 import { listCheckpoints, loadCheckpoint } from '../../src/train/checkpoint.ts';
 import { Rng } from '../../src/util/rng.ts';
 import { createEngine, resolveEngine, smoothedCrossEntropy, type EngineName } from '../../src/train/engine.ts';
-import { AdamW } from '../../src/train/adamw.ts';
+import { AdamW, decayRank2 } from '../../src/engine/adamw.ts';
 
 const ENGINES: EngineName[] = ['ort', 'tfjs'];
 
@@ -156,7 +156,7 @@ test('one AdamW step: ort and tfjs engines give the same loss, gradients, runnin
     const r = await e.step(x, B, y, 0.1);
     const w = e.getWeights();
     const params = new Map(e.trainable.map((k) => [k, w.get(k)!]));
-    const opt = new AdamW({ weightDecay: 1e-2 }, (k) => (e.shapes.get(k)?.length ?? 0) >= 2);
+    const opt = new AdamW({ weightDecay: 1e-2 }, decayRank2(e.shapes));
     opt.step(params, r.grads, 1e-2);
     e.setWeights(params);
     out.set(name, { loss: r.loss, grads: r.grads, w: e.getWeights() });
