@@ -12,6 +12,7 @@ import { findLogits } from '../model/logits.ts';
 import { inputDims } from '../model/ort-runner.ts';
 import { Rng } from '../util/rng.ts';
 import { fillNormalZiggurat } from '../util/normal-fast.ts';
+import { AdamW } from '../engine/adamw.ts';
 
 export interface JemUpdateBenchOptions {
   batch: number;
@@ -46,25 +47,6 @@ function addInPlace(acc: Map<string, Float32Array>, g: Map<string, Float32Array>
   }
 }
 
-/** Adam (lr 1e-4) on Float32Arrays in place; the bench only needs its cost to be realistic. */
-function adamStep(w: Map<string, Float32Array>, g: Map<string, Float32Array>, st: { t: number; m: Map<string, Float32Array>; v: Map<string, Float32Array> }): void {
-  st.t++;
-  const lr = 1e-4, b1 = 0.9, b2 = 0.999, eps = 1e-8;
-  const c1 = 1 - b1 ** st.t, c2 = 1 - b2 ** st.t;
-  for (const [n, gr] of g) {
-    const p = w.get(n)!;
-    const m = st.m.get(n) ?? new Float32Array(p.length);
-    const v = st.v.get(n) ?? new Float32Array(p.length);
-    st.m.set(n, m);
-    st.v.set(n, v);
-    for (let i = 0; i < p.length; i++) {
-      m[i] = b1 * m[i] + (1 - b1) * gr[i];
-      v[i] = b2 * v[i] + (1 - b2) * gr[i] * gr[i];
-      p[i] -= (lr * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + eps);
-    }
-  }
-}
-
 export async function benchJemUpdate(model: ModelProto, o: JemUpdateBenchOptions): Promise<JemUpdateBenchResult> {
   const logitsName = findLogits(model).name;
   const dims = inputDims(model).dims.slice(1);
@@ -80,7 +62,7 @@ export async function benchJemUpdate(model: ModelProto, o: JemUpdateBenchOptions
   for (let i = 0; i < x.length; i++) x[i] = 6 * rng.uniform() - 3;
   const noise = new Float32Array(x.length);
   const w = new Map([...vj.getWeights()].map(([n, a]) => [n, a.slice()]));
-  const adam = { t: 0, m: new Map<string, Float32Array>(), v: new Map<string, Float32Array>() };
+  const adam = new AdamW(); // the product's optimizer, lr 1e-4
   const alpha = o.stepSize ?? 1, sigma = o.noise ?? 0.01;
   const total: number[] = [];
   const sgld: number[] = [];
@@ -103,7 +85,7 @@ export async function benchJemUpdate(model: ModelProto, o: JemUpdateBenchOptions
       addInPlace(grads, (await vj.vjpSoftmax(data, B, eD.coef, eD.target)).grads);
       const eS = softmaxHeadEnergy(B, K, -1 / B);
       addInPlace(grads, (await vj.vjpSoftmax(x, B, eS.coef, eS.target)).grads);
-      adamStep(w, grads, adam);
+      adam.step(w, grads, 1e-4);
       if (rCe.bnStats) updateRunningStats(w, rCe.bnStats);
       vj.setWeights(w);
       eg.setWeights(w);
