@@ -29,16 +29,7 @@ import { VjpOrt } from '../model/vjp-ort.ts';
 import { resolveTrainable } from '../model/vjp-graph.ts';
 import { findLogits } from '../model/logits.ts';
 import type { ImportedModel } from '../model/types.ts';
-
-export const ENGINES = ['auto', 'ort', 'tfjs'] as const;
-export type Engine = (typeof ENGINES)[number];
-
-/** 'auto': tfjs when tfjs runs on libtensorflow (tfjs-node / tfjs-node-gpu), onnxruntime otherwise. */
-export function resolveEngine(e: Engine | undefined, tfjsBackend: string): { engine: 'ort' | 'tfjs'; reason: string } {
-  if (e === 'ort' || e === 'tfjs') return { engine: e, reason: 'given by --engine' };
-  if (tfjsBackend === 'tensorflow') return { engine: 'tfjs', reason: `tfjs backend '${tfjsBackend}' (libtensorflow)` };
-  return { engine: 'ort', reason: `tfjs backend '${tfjsBackend}' is a CPU backend` };
-}
+import { resolveEngine, type EngineChoice } from '../engine/resolve.ts';
 
 export const ADAPTATION_KEY = 'jemda.adaptation';
 
@@ -53,7 +44,7 @@ export interface AdaptArgs {
   seed?: number;
   samplerBackend?: 'ort' | 'tfjs';
   /** Parameter-gradient engine (default 'auto'). */
-  engine?: Engine;
+  engine?: EngineChoice;
   /** Front end override (JSON file contents parsed), for models without `jemda.frontend`. */
   frontEnd?: FrontEnd;
   /** Label list override, for models without `jemda.labels`. */

@@ -115,18 +115,3 @@ export function loadCheckpoint(dir: string): Checkpoint {
   const buffer = fs.existsSync(path.join(dir, 'buffer', 'buffer.json')) ? ReplayBuffer.load(path.join(dir, 'buffer')) : null;
   return { state, weights, optimizer, optimizerEnergy, buffer };
 }
-
-/** Element-wise mean of weight maps (all must have the same names and lengths). */
-export function averageWeights(ws: Map<string, Float32Array>[]): Map<string, Float32Array> {
-  const out = new Map<string, Float32Array>();
-  for (const [k, a0] of ws[0]) {
-    const acc = new Float64Array(a0.length);
-    for (const w of ws) {
-      const a = w.get(k);
-      if (!a || a.length !== a0.length) throw new DataError(k, undefined, 'checkpoints to average do not have the same weights');
-      for (let i = 0; i < a.length; i++) acc[i] += a[i];
-    }
-    out.set(k, Float32Array.from(acc, (x) => x / ws.length));
-  }
-  return out;
-}

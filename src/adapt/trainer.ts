@@ -36,7 +36,8 @@ import { crossEntropyTerm, entropyGrad, jemLossOrt, softmaxRows, type GradResult
 import { AdabnPool } from './adabn-pool.ts';
 import { GapMonitor, gradSum, nextStepSize, rmsDisplacement, termGradMetrics, type ParamGrads } from '../jem/health.ts';
 import { lineChartsSvg } from '../eval/plots.ts';
-import { averageWeights, checkpointDir, listCheckpoints, loadCheckpoint, pruneCheckpoints, saveCheckpoint, writeArrays, type TrainState } from './checkpoint.ts';
+import { averageWeights } from '../engine/averaging.ts';
+import { checkpointDir, listCheckpoints, loadCheckpoint, pruneCheckpoints, saveCheckpoint, writeArrays, type TrainState } from './checkpoint.ts';
 import { batchIndices, gatherRows, generationSeed } from './data-order.ts';
 import type { LabeledSet, UnlabeledSet } from './types.ts';
 

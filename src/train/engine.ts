@@ -14,13 +14,11 @@ import { importModel } from '../model/importer.ts';
 import { findLogits } from '../model/logits.ts';
 import { onnx, toNum, type ModelProto } from '../model/onnx-io.ts';
 import { VjpOrt, updateRunningStats } from '../model/vjp-ort.ts';
-import { ConfigError, MismatchError } from '../util/errors.ts';
+import { MismatchError } from '../util/errors.ts';
 import { trainStep, variableNames, type StepResult } from './step.ts';
 import { logSumExp } from '../util/logsumexp.ts';
 
-export type EngineName = 'ort' | 'tfjs';
-export type EngineChoice = EngineName | 'auto';
-export const ENGINE_CHOICES: EngineChoice[] = ['auto', 'ort', 'tfjs'];
+import type { EngineName } from '../engine/resolve.ts';
 
 export interface TrainEngine {
   readonly name: EngineName;
@@ -37,17 +35,6 @@ export interface TrainEngine {
   dispose(): Promise<void>;
 }
 
-/**
- * Which engine 'auto' means: tfjs when the tfjs backend is libtensorflow (tfjs-node or
- * tfjs-node-gpu, backend name 'tensorflow'), else onnxruntime. Returns the engine and why.
- */
-export function resolveEngine(choice: EngineChoice, tfjsBackend: string): { engine: EngineName; reason: string } {
-  if (!ENGINE_CHOICES.includes(choice)) throw new ConfigError(`unknown engine '${choice}' (one of ${ENGINE_CHOICES.join(', ')})`);
-  if (choice !== 'auto') return { engine: choice, reason: `--engine ${choice}` };
-  if (tfjsBackend === 'tensorflow' || tfjsBackend === 'tensorflow-gpu')
-    return { engine: 'tfjs', reason: `auto: the tfjs backend is ${tfjsBackend} (libtensorflow)` };
-  return { engine: 'ort', reason: `auto: the tfjs backend is ${tfjsBackend || 'none'}, onnxruntime is faster on CPU` };
-}
 
 function floatShapes(model: ModelProto): Map<string, number[]> {
   const m = new Map<string, number[]>();

@@ -23,13 +23,14 @@ import { progress } from '../util/progress.ts';
 import type { InputLayout } from '../model/frontend.ts';
 import { trainingCurvesSvg } from '../eval/plots.ts';
 import { AdamW, decayRank2 } from '../engine/adamw.ts';
-import { averageWeights } from './averaging.ts';
+import { averageWeights } from '../engine/averaging.ts';
 import { augmentFeatures, NO_FEAT_AUGMENT, type FeatAugmentOptions } from './augment.ts';
 import { checkpointDir, listCheckpoints, loadCheckpoint, pruneCheckpoints, saveCheckpoint, type Checkpoint } from './checkpoint.ts';
 import { devMetrics } from './dev-eval.ts';
 import type { ExampleSet } from '../eval/ort-logits.ts';
 import { checkSchedule, lrAt, type DecayKind } from './schedule.ts';
-import { createEngine, currentTfjsBackend, resolveEngine, type EngineChoice, type EngineName, type TrainEngine } from './engine.ts';
+import { createEngine, currentTfjsBackend, type TrainEngine } from './engine.ts';
+import { resolveEngine, type EngineChoice, type EngineName } from '../engine/resolve.ts';
 
 
 export interface TrainSet {

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { lrAt } from '../../src/train/schedule.ts';
-import { averageWeights } from '../../src/train/averaging.ts';
+import { averageWeights } from '../../src/engine/averaging.ts';
 import { augmentFeatures, maskFreq, maskTime, timeShift } from '../../src/train/augment.ts';
 import { checkpointDir, listCheckpoints, loadCheckpoint, pruneCheckpoints, saveCheckpoint } from '../../src/train/checkpoint.ts';
 import { Rng } from '../../src/util/rng.ts';

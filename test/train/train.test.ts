@@ -11,7 +11,8 @@ import { trainModel, DEFAULT_TRAIN_CONFIG, type TrainSet } from '../../src/train
 import { ortLogits, type ExampleSet } from '../../src/eval/ort-logits.ts';
 import { listCheckpoints, loadCheckpoint } from '../../src/train/checkpoint.ts';
 import { Rng } from '../../src/util/rng.ts';
-import { createEngine, resolveEngine, smoothedCrossEntropy, type EngineName } from '../../src/train/engine.ts';
+import { createEngine, smoothedCrossEntropy } from '../../src/train/engine.ts';
+import { resolveEngine, type EngineName } from '../../src/engine/resolve.ts';
 import { AdamW, decayRank2 } from '../../src/engine/adamw.ts';
 
 const ENGINES: EngineName[] = ['ort', 'tfjs'];

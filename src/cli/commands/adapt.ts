@@ -7,7 +7,8 @@
  */
 import * as fs from 'node:fs';
 import type { CommandModule, Options } from 'yargs';
-import { adapt, ENGINES, type Engine } from '../../adapt/adapt.ts';
+import { adapt } from '../../adapt/adapt.ts';
+import { ENGINE_CHOICES, type EngineChoice } from '../../engine/resolve.ts';
 import { configHelp, defaultAdaptConfig, kebab, methodDefaults, METHODS, type AdaptConfig, type Method } from '../../adapt/config.ts';
 import { parseFrontEnd } from '../../model/frontend.ts';
 import { selectBackend, BACKENDS, type BackendName } from '../../model/backend.ts';
@@ -23,7 +24,7 @@ type Args = Record<string, unknown> & {
   resume: boolean;
   seed: number;
   'sampler-backend': 'ort' | 'tfjs';
-  engine: Engine;
+  engine: EngineChoice;
   'frontend-config'?: string;
   labels?: string;
   logits?: string;
@@ -78,7 +79,7 @@ export const command: CommandModule<object, Args> = {
       .option('resume', { type: 'boolean', default: false, describe: 'continue from the latest checkpoint in EXPDIR' })
       .option('seed', { type: 'number', default: 0, describe: 'random seed' })
       .option('sampler-backend', { choices: ['ort', 'tfjs'], default: 'ort', describe: 'SGLD backend: onnxruntime gradient graph or tfjs' })
-      .option('engine', { choices: ENGINES as unknown as string[], default: 'auto', describe: 'parameter-gradient engine: onnxruntime VJP graphs (ort) or tfjs; auto = tfjs on tfjs-node(-gpu), ort otherwise' })
+      .option('engine', { choices: [...ENGINE_CHOICES], default: 'auto', describe: 'parameter-gradient engine: onnxruntime VJP graphs (ort) or tfjs; auto = tfjs on tfjs-node(-gpu), ort otherwise' })
       .option('frontend-config', { type: 'string', describe: 'JSON front end for models without jemda.frontend metadata' })
       .option('labels', { type: 'string', describe: 'label list file (one per line) for models without jemda.labels metadata' })
       .option('logits', { type: 'string', describe: 'name of the logits tensor (default: auto-detected)' })

@@ -14,7 +14,7 @@ import { DEFAULT_TRAIN_CONFIG, trainModel, type TrainConfig } from '../../train/
 import { loadDevSet, loadTrainSet } from '../../train/data.ts';
 import { DEFAULT_WAVE_AUGMENT } from '../../train/wave-augment.ts';
 import type { DecayKind } from '../../train/schedule.ts';
-import { ENGINE_CHOICES, type EngineChoice } from '../../train/engine.ts';
+import { ENGINE_CHOICES, type EngineChoice } from '../../engine/resolve.ts';
 import { ConfigError } from '../../util/errors.ts';
 import { log } from '../../util/log.ts';
 
@@ -93,7 +93,7 @@ export const command: CommandModule<object, Args> = {
         .option('keep-checkpoints', { type: 'number', default: D.keepCheckpoints })
         .option('average-last', { type: 'number', default: D.averageLast, describe: 'average the last K checkpoints as a final-model candidate (1 = off)' })
         .option('threads', { type: 'number', describe: 'onnxruntime threads (training with --engine ort, dev evaluation)' })
-        .option('engine', { type: 'string', default: 'auto', choices: ENGINE_CHOICES, describe: 'gradient engine: ort (onnxruntime VJP graph), tfjs (importer); auto = tfjs on tfjs-node(-gpu), else ort' })
+        .option('engine', { type: 'string', default: 'auto', choices: [...ENGINE_CHOICES], describe: 'gradient engine: ort (onnxruntime VJP graph), tfjs (importer); auto = tfjs on tfjs-node(-gpu), else ort' })
         .option('backend', { type: 'string', choices: BACKENDS, describe: 'tfjs backend (default: best available)' })
         .option('nj', { type: 'number', default: 1, describe: 'worker threads for feature computation and wave augmentation' })
         .option('resume', { type: 'boolean', default: false, describe: 'continue from the newest checkpoint in EXPDIR' }),
