@@ -9,8 +9,8 @@
 import { checkFrontEndFitsModel } from '../model/input-check.ts';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { loadModel, getMetadata, saveModel, type ModelProto } from '../model/onnx-io.ts';
-import { FRONTEND_KEY, LABELS_KEY, parseFrontEnd, type FrontEnd } from '../model/frontend.ts';
+import { loadModel, saveModel, type ModelProto } from '../model/onnx-io.ts';
+import { FRONTEND_KEY, LABELS_KEY, modelFrontEnd, modelLabels, requireModelLabels, type FrontEnd } from '../model/frontend.ts';
 import { importModel } from '../model/importer.ts';
 import { EnergyGradOrt } from '../model/energy-grad-ort.ts';
 import { EnergyGradVjp } from '../model/energy-grad-vjp.ts';
@@ -59,27 +59,6 @@ export interface AdaptOutcome {
   result: TrainerResult;
 }
 
-/** The front end and labels a model declares, with CLI overrides. */
-export function modelFrontEnd(model: ModelProto, file: string, override?: FrontEnd): FrontEnd {
-  if (override) return override;
-  const meta = getMetadata(model);
-  if (!meta[FRONTEND_KEY]) {
-    throw new MismatchError(`${file}: the model has no '${FRONTEND_KEY}' metadata; describe its front end with --frontend-config FILE (JSON)`);
-  }
-  return parseFrontEnd(meta[FRONTEND_KEY], file);
-}
-
-export function modelLabels(model: ModelProto, file: string, override?: string[]): string[] | null {
-  if (override) return override;
-  const meta = getMetadata(model);
-  if (!meta[LABELS_KEY]) return null;
-  try {
-    return JSON.parse(meta[LABELS_KEY]) as string[];
-  } catch (e) {
-    throw new MismatchError(`${file}: metadata ${LABELS_KEY} is not valid JSON (${(e as Error).message})`);
-  }
-}
-
 export async function adapt(a: AdaptArgs): Promise<AdaptOutcome> {
   if (!METHODS.includes(a.method)) throw new ConfigError(`unknown method '${a.method}' (one of ${METHODS.join(', ')})`);
   const cfg = resolveConfig(a.config ?? {}, a.method);
@@ -96,8 +75,7 @@ export async function adapt(a: AdaptArgs): Promise<AdaptOutcome> {
   let exampleShape: number[] | null = null;
   let target;
   if (method === 'supervised') {
-    if (!labels) throw new MismatchError(`${a.modelPath}: the model has no '${LABELS_KEY}' metadata; give --labels FILE`);
-    const l = loadLabeled(a.targetDir, fe, null, labels);
+    const l = loadLabeled(a.targetDir, fe, null, requireModelLabels(proto, a.modelPath, a.labels));
     oracle = l.set;
     exampleShape = l.exampleShape;
     target = { x: l.set.x, n: l.set.n, ids: l.set.ids };
@@ -111,8 +89,7 @@ export async function adapt(a: AdaptArgs): Promise<AdaptOutcome> {
   let source: LabeledSet | null = null;
   if (needsSource) {
     if (!a.sourceDir) throw new ConfigError(`method ${method} with these options needs labeled source data: give --source DIR (or --xent-weight 0)`);
-    if (!labels) throw new MismatchError(`${a.modelPath}: the model has no '${LABELS_KEY}' metadata; give --labels FILE`);
-    source = loadLabeled(a.sourceDir, fe, exampleShape, labels).set;
+    source = loadLabeled(a.sourceDir, fe, exampleShape, requireModelLabels(proto, a.modelPath, a.labels)).set;
   }
 
   const trainable: Trainable = cfg.trainable === 'auto' ? (method === 'tent' ? 'bn' : 'all') : cfg.trainable;

@@ -6,8 +6,8 @@
  */
 import { checkFrontEndFitsModel } from '../model/input-check.ts';
 import * as path from 'node:path';
-import { getMetadata, loadModel, type ModelProto } from '../model/onnx-io.ts';
-import { FRONTEND_KEY, LABELS_KEY, parseFrontEnd, type FrontEnd } from '../model/frontend.ts';
+import { loadModel, type ModelProto } from '../model/onnx-io.ts';
+import { modelFrontEnd, requireModelLabels, type FrontEnd } from '../model/frontend.ts';
 import { findLogits } from '../model/logits.ts';
 import { EnergyGradOrt } from '../model/energy-grad-ort.ts';
 import { MismatchError } from '../util/errors.ts';
@@ -31,18 +31,10 @@ export interface EvaluateOptions {
   nj?: number;
 }
 
-/** Front end and labels from a model's metadata (MismatchError when absent). */
-export function modelFrontEnd(model: ModelProto, source: string): { fe: FrontEnd; labels: string[] } {
-  const md = getMetadata(model);
-  if (!md[FRONTEND_KEY]) throw new MismatchError(`${source}: no ${FRONTEND_KEY} metadata: the model does not say which features it takes`);
-  if (!md[LABELS_KEY]) throw new MismatchError(`${source}: no ${LABELS_KEY} metadata: the model has no label list`);
-  let labels: string[];
-  try {
-    labels = JSON.parse(md[LABELS_KEY]) as string[];
-  } catch (e) {
-    throw new MismatchError(`${source}: metadata ${LABELS_KEY} is not valid JSON (${(e as Error).message})`);
-  }
-  const fe = parseFrontEnd(md[FRONTEND_KEY], source);
+/** Front end and labels from a model's metadata (MismatchError when absent), checked against its input. */
+export function frontEndAndLabels(model: ModelProto, source: string): { fe: FrontEnd; labels: string[] } {
+  const fe = modelFrontEnd(model, source);
+  const labels = requireModelLabels(model, source);
   checkFrontEndFitsModel(model, fe, source);
   return { fe, labels };
 }
@@ -66,7 +58,7 @@ async function oodScores(model: ModelProto, logits: Float32Array, set: ExampleSe
 
 export async function evaluateModel(modelFile: string, dataDirs: string[], o: EvaluateOptions): Promise<EvalResult[]> {
   const model = loadModel(modelFile);
-  const { fe, labels } = modelFrontEnd(model, modelFile);
+  const { fe, labels } = frontEndAndLabels(model, modelFile);
   const C = labels.length;
   const run = { batchSize: o.batchSize ?? 64, threads: o.threads, logits: o.logits, source: modelFile };
   let oodSet: { dir: string; n: number; scores: Scores } | undefined;

@@ -4,6 +4,7 @@
  * `adapt`, `eval` and `train` compute exactly these inputs from a data dir's wav.scp.
  */
 import { MismatchError } from '../util/errors.ts';
+import { getMetadata, type ModelProto } from './onnx-io.ts';
 
 export type FeatureType = 'fbank' | 'mfcc';
 
@@ -51,4 +52,42 @@ export function parseFrontEnd(json: string, source: string): FrontEnd {
     if (fe[k] === undefined) throw new MismatchError(`${source}: metadata ${FRONTEND_KEY} lacks '${k}'`);
   }
   return fe;
+}
+
+/**
+ * The front end a model declares in its metadata, or `override` (a --frontend-config file) when
+ * given. A model without one is a MismatchError that names the option to use.
+ */
+export function modelFrontEnd(model: ModelProto, source: string, override?: FrontEnd): FrontEnd {
+  if (override) return override;
+  const md = getMetadata(model);
+  if (!md[FRONTEND_KEY]) {
+    throw new MismatchError(`${source}: the model has no '${FRONTEND_KEY}' metadata, so it does not say which features it takes; describe its front end with --frontend-config FILE (JSON)`);
+  }
+  return parseFrontEnd(md[FRONTEND_KEY], source);
+}
+
+/**
+ * The label list a model declares in its metadata (index = logit index), or `override` (a --labels
+ * file) when given; null when the model has none. Malformed metadata is a MismatchError.
+ */
+export function modelLabels(model: ModelProto, source: string, override?: string[]): string[] | null {
+  if (override) return override;
+  const md = getMetadata(model);
+  if (!md[LABELS_KEY]) return null;
+  let labels: unknown;
+  try {
+    labels = JSON.parse(md[LABELS_KEY]);
+  } catch (e) {
+    throw new MismatchError(`${source}: metadata ${LABELS_KEY} is not valid JSON (${(e as Error).message})`);
+  }
+  if (!Array.isArray(labels) || !labels.every((l) => typeof l === 'string')) throw new MismatchError(`${source}: metadata ${LABELS_KEY} is not a list of strings`);
+  return labels as string[];
+}
+
+/** modelLabels for the commands that cannot run without labels (eval, train, validate-data-dir --model). */
+export function requireModelLabels(model: ModelProto, source: string, override?: string[]): string[] {
+  const labels = modelLabels(model, source, override);
+  if (!labels) throw new MismatchError(`${source}: no ${LABELS_KEY} metadata: the model has no label list; give one with --labels FILE`);
+  return labels;
 }

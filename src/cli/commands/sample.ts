@@ -13,7 +13,7 @@ import { EnergyGradOrt } from '../../model/energy-grad-ort.ts';
 import { selectBackend } from '../../model/backend.ts';
 import type { FrontEnd } from '../../model/frontend.ts';
 import type { EnergyGrad } from '../../model/types.ts';
-import { modelFrontEnd, modelLabels } from '../../adapt/adapt.ts';
+import { modelFrontEnd, modelLabels } from '../../model/frontend.ts';
 import { loadLabeled, loadUnlabeled } from '../../adapt/inputs.ts';
 import { TfjsEnergyGrad } from '../../jem/energy-grad-tfjs.ts';
 import { fitClassGaussians, fitUniformInit, type InitDistribution } from '../../jem/buffer-init.ts';

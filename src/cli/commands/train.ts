@@ -9,7 +9,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { loadModel, saveModel } from '../../model/onnx-io.ts';
 import { selectBackend, BACKENDS, type BackendName } from '../../model/backend.ts';
 import { archOptions, buildFromArgs, type ArchArgs } from '../../model/builders/options.ts';
-import { modelFrontEnd } from '../../eval/evaluate.ts';
+import { frontEndAndLabels } from '../../eval/evaluate.ts';
 import { DEFAULT_TRAIN_CONFIG, trainModel, type TrainConfig } from '../../train/trainer.ts';
 import { loadDevSet, loadTrainSet } from '../../train/data.ts';
 import { DEFAULT_WAVE_AUGMENT } from '../../train/wave-augment.ts';
@@ -109,7 +109,7 @@ export const command: CommandModule<object, Args> = {
     else if (a.resume && fs.existsSync(initFile)) model = loadModel(initFile);
     else model = buildFromArgs(a);
     saveModel(initFile, model);
-    const { fe, labels } = modelFrontEnd(model, a.model ?? `--arch ${a.arch}`);
+    const { fe, labels } = frontEndAndLabels(model, a.model ?? `--arch ${a.arch}`);
     const [snrLo, snrHi] = numList(a.snrRange, '--snr-range');
     const wave = { ...W, speeds: numList(a.speedPerturb, '--speed-perturb'), noiseCopies: a.noiseCopies, snrLo, snrHi: snrHi ?? snrLo };
     const train = await loadTrainSet(a.trainData, fe, labels, wave, a.seed, a.nj);

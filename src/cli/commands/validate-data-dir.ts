@@ -1,9 +1,9 @@
 /** `jemda validate-data-dir DIR`: list every problem of a Kaldi data dir as file:line: message. */
 import * as fs from 'node:fs';
 import type { CommandModule } from 'yargs';
-import { ConfigError, MismatchError } from '../../util/errors.ts';
-import { getMetadata, loadModel } from '../../model/onnx-io.ts';
-import { LABELS_KEY } from '../../model/frontend.ts';
+import { ConfigError } from '../../util/errors.ts';
+import { loadModel } from '../../model/onnx-io.ts';
+import { requireModelLabels } from '../../model/frontend.ts';
 import { log } from '../../util/log.ts';
 import { formatProblems, validateDataDir } from '../../data/validate.ts';
 
@@ -15,24 +15,11 @@ interface Args {
   checkFiles?: boolean;
 }
 
-/** The label list stored in a jemda ONNX model's metadata. */
-function modelLabels(file: string): string[] {
-  const md = getMetadata(loadModel(file));
-  if (!md[LABELS_KEY]) throw new MismatchError(`${file}: no ${LABELS_KEY} metadata: the model has no label list`);
-  let labels: unknown;
-  try {
-    labels = JSON.parse(md[LABELS_KEY]);
-  } catch (e) {
-    throw new MismatchError(`${file}: metadata ${LABELS_KEY} is not valid JSON (${(e as Error).message})`);
-  }
-  if (!Array.isArray(labels) || !labels.every((l) => typeof l === 'string')) throw new MismatchError(`${file}: metadata ${LABELS_KEY} is not a list of strings`);
-  return labels as string[];
-}
 
 function labelSetOf(a: Args): string[] | undefined {
   const given = [a.labels, a.labelSet, a.model].filter((x) => x !== undefined).length;
   if (given > 1) throw new ConfigError('give only one of --labels, --label-set, --model');
-  if (a.model !== undefined) return modelLabels(a.model);
+  if (a.model !== undefined) return requireModelLabels(loadModel(a.model), a.model);
   if (a.labelSet !== undefined) return a.labelSet.split(',').map((s) => s.trim()).filter((s) => s !== '');
   if (a.labels !== undefined) {
     let text: string;
