@@ -75,12 +75,12 @@ export async function adapt(a: AdaptArgs): Promise<AdaptOutcome> {
   let exampleShape: number[] | null = null;
   let target;
   if (method === 'supervised') {
-    const l = loadLabeled(a.targetDir, fe, null, requireModelLabels(proto, a.modelPath, a.labels));
+    const l = await loadLabeled(a.targetDir, fe, null, requireModelLabels(proto, a.modelPath, a.labels));
     oracle = l.set;
     exampleShape = l.exampleShape;
     target = { x: l.set.x, n: l.set.n, ids: l.set.ids };
   } else {
-    const u = loadUnlabeled(a.targetDir, fe, null);
+    const u = await loadUnlabeled(a.targetDir, fe, null);
     target = u.set;
     exampleShape = u.exampleShape;
   }
@@ -89,7 +89,7 @@ export async function adapt(a: AdaptArgs): Promise<AdaptOutcome> {
   let source: LabeledSet | null = null;
   if (needsSource) {
     if (!a.sourceDir) throw new ConfigError(`method ${method} with these options needs labeled source data: give --source DIR (or --xent-weight 0)`);
-    source = loadLabeled(a.sourceDir, fe, exampleShape, requireModelLabels(proto, a.modelPath, a.labels)).set;
+    source = (await loadLabeled(a.sourceDir, fe, exampleShape, requireModelLabels(proto, a.modelPath, a.labels))).set;
   }
 
   const trainable: Trainable = cfg.trainable === 'auto' ? (method === 'tent' ? 'bn' : 'all') : cfg.trainable;

@@ -6,7 +6,7 @@
  * utterances over worker threads; the result is identical for any nj.
  */
 import type { Worker } from 'node:worker_threads';
-import { readDataDir, utterances, type DataDir } from '../data/datadir.ts';
+import { readDataDir, readUnlabeledDataDir, utterances, type DataDir, type UnlabeledDataDir } from '../data/datadir.ts';
 import { assertValidDataDir } from '../data/validate.ts';
 import type { FrontEnd } from '../model/frontend.ts';
 import { DataError, MismatchError } from '../util/errors.ts';
@@ -21,7 +21,8 @@ export interface LoadExamplesOptions {
   wave?: { options: WaveAugmentOptions; seed: number };
   /** Progress bar title (default none). */
   title?: string;
-  /** Do not read labels (OOD sets); labels are then all −1. */
+  /** Do not read labels (OOD sets, adaptation targets): utt2label and text are never opened
+   * (readUnlabeledDataDir); labels are then all −1. */
   unlabeled?: boolean;
   /** Worker threads (default 1 = in-process). */
   nj?: number;
@@ -54,7 +55,7 @@ export function labelIndices(d: DataDir, utts: string[], labels: string[]): Int3
   return out;
 }
 
-function makeJob(d: DataDir, utt: string, useFeats: boolean): ExampleJob {
+function makeJob(d: UnlabeledDataDir, utt: string, useFeats: boolean): ExampleJob {
   if (useFeats) {
     const entry = d.featsScp!.get(utt);
     if (entry === undefined) throw new DataError(`${d.dir}/feats.scp`, undefined, `no entry for utterance ${utt}`);
@@ -108,10 +109,10 @@ function runWorkers(jobs: ExampleJob[], ctx: JobContext, nj: number, onResult: (
 
 export async function loadExamples(dir: string, fe: FrontEnd, labels: string[], opts: LoadExamplesOptions = {}): Promise<LoadedExamples> {
   assertValidDataDir(dir, { labels: !opts.unlabeled });
-  const d = readDataDir(dir, { labels: !opts.unlabeled });
+  const d: UnlabeledDataDir = opts.unlabeled ? readUnlabeledDataDir(dir) : readDataDir(dir);
   const utts = utterances(d);
   if (utts.length === 0) throw new DataError(dir, undefined, 'no utterances');
-  const y = opts.unlabeled ? new Int32Array(utts.length).fill(-1) : labelIndices(d, utts, labels);
+  const y = opts.unlabeled ? new Int32Array(utts.length).fill(-1) : labelIndices(d as DataDir, utts, labels);
   const useFeats = !!d.featsScp && !opts.wave;
   const jobs = utts.map((u) => makeJob(d, u, useFeats));
   const ctx: JobContext = { fe, ...(opts.wave ? { wave: opts.wave } : {}) };

@@ -231,13 +231,12 @@ test('data dir problems: validate-data-dir reports all; eval, train and adapt re
   const vl = R.validateLab;
   assert.equal(vl.code, 1, vl.err);
   assert.match(vl.out, /utt2label:3: label 'other' of 'u0002' is not in the label set \{low,high,buzz\}/);
-  for (const name of ['evalLab', 'trainLab']) fails(name, P('lab'), /not in the model's label set.*'other' \(e\.g\. utterance u0002\)/);
-  fails('adaptLab', `${P('lab', 'utt2label')}: utterance u0002 has label 'other'`);
+  // one example loader: eval, train and adapt give the same error for an unknown label
+  for (const name of ['evalLab', 'trainLab', 'adaptLab']) fails(name, P('lab'), /not in the model's label set.*'other' \(e\.g\. utterance u0002\)/);
 });
 
 test('features with NaN/Inf: an error naming the utterance', () => {
-  fails('evalNan', /utterance u0001 \(.*feats\.ark:\d+\): features contain NaN/);
-  fails('adaptNan', /utterance u0001: features contain NaN or Inf/);
+  for (const name of ['evalNan', 'adaptNan']) fails(name, /utterance u0001 \(.*feats\.ark:\d+\): features contain NaN/);
 });
 
 test('model vs data mismatch (feature dim, layout, frame count, CMVN) is an error before any compute; another sample rate is resampled', () => {

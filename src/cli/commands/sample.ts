@@ -106,11 +106,11 @@ export const command: CommandModule<object, Args> = {
       let init: InitDistribution;
       if (a.data && a.init === 'class-gaussian') {
         if (!labels) throw new MismatchError(`${a.model}: no label list; give --labels FILE`);
-        const l = loadLabeled(a.data, fe, null, labels);
+        const l = await loadLabeled(a.data, fe, null, labels);
         exampleShape = l.exampleShape;
         init = fitClassGaussians(l.set.x, l.set.y, l.set.x.length / l.set.n, labels.length, 0, new Rng(a.seed));
       } else if (a.data) {
-        const u = loadUnlabeled(a.data, fe, null);
+        const u = await loadUnlabeled(a.data, fe, null);
         exampleShape = u.exampleShape;
         init = fitUniformInit(u.set.x, u.set.x.length / u.set.n, a['init-k']);
       } else {
