@@ -11,6 +11,7 @@ import { inputDims } from './ort-runner.ts';
 import { findLogits } from './logits.ts';
 import type { Trainable } from './types.ts';
 import { Rng } from '../util/rng.ts';
+import { AdamW } from '../engine/adamw.ts';
 
 export interface BenchVjpOptions {
   batch: number;
@@ -51,35 +52,6 @@ function median(v: number[]): number {
   return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
-/** Adam (PyTorch defaults, lr 1e-3) on Float32Arrays in place. */
-class Adam {
-  private m = new Map<string, Float32Array>();
-  private v = new Map<string, Float32Array>();
-  private t = 0;
-  constructor(private readonly lr = 1e-3, private readonly b1 = 0.9, private readonly b2 = 0.999, private readonly eps = 1e-8) {}
-  step(w: Map<string, Float32Array>, g: Map<string, Float32Array>): void {
-    this.t++;
-    const c1 = 1 - this.b1 ** this.t;
-    const c2 = 1 - this.b2 ** this.t;
-    for (const [n, gr] of g) {
-      const p = w.get(n)!;
-      let m = this.m.get(n);
-      let v = this.v.get(n);
-      if (!m || !v) {
-        m = new Float32Array(p.length);
-        v = new Float32Array(p.length);
-        this.m.set(n, m);
-        this.v.set(n, v);
-      }
-      for (let i = 0; i < p.length; i++) {
-        m[i] = this.b1 * m[i] + (1 - this.b1) * gr[i];
-        v[i] = this.b2 * v[i] + (1 - this.b2) * gr[i] * gr[i];
-        p[i] -= (this.lr * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + this.eps);
-      }
-    }
-  }
-}
-
 export async function benchVjp(model: ModelProto, opts: BenchVjpOptions): Promise<BenchVjpResult> {
   const steps = opts.steps ?? 10;
   const warmup = opts.warmup ?? 4;
@@ -99,7 +71,7 @@ export async function benchVjp(model: ModelProto, opts: BenchVjpOptions): Promis
   const per = ex.reduce((a, b) => a * b, 1);
   const x = rng.fillNormal(new Float32Array(opts.batch * per));
   const labels = Int32Array.from({ length: opts.batch }, () => rng.int(12));
-  const adam = new Adam();
+  const adam = new AdamW(); // the product's optimizer, lr 1e-3
   const w = new Map([...v.getWeights()].map(([n, a]) => [n, a.slice()]));
   const fw: number[] = [];
   const vj: number[] = [];
@@ -125,7 +97,7 @@ export async function benchVjp(model: ModelProto, opts: BenchVjpOptions): Promis
         r = await v.vjp(x, opts.batch, lg.gLogits, { bnMode });
       }
       const t2 = performance.now();
-      adam.step(w, r.grads);
+      adam.step(w, r.grads, 1e-3);
       if (r.bnStats) updateRunningStats(w, r.bnStats);
       v.setWeights(w);
       const t3 = performance.now();
