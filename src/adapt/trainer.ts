@@ -22,7 +22,7 @@ import { ConfigError, DivergenceError } from '../util/errors.ts';
 import { log, warn } from '../util/log.ts';
 import { progress } from '../util/progress.ts';
 import { Rng, hashString } from '../util/rng.ts';
-import { writeDirAtomic, writeFileAtomic } from '../util/atomic.ts';
+import { writeFileAtomic } from '../util/atomic.ts';
 import { ReplayBuffer } from '../jem/replay-buffer.ts';
 import { fitClassGaussians, fitUniformInit, type InitDistribution } from '../jem/buffer-init.ts';
 import { dataClampBox, sgldOptions, sgldSample, type SgldOptions } from '../jem/sampler.ts';
@@ -37,7 +37,7 @@ import { AdabnPool } from './adabn-pool.ts';
 import { GapMonitor, gradSum, nextStepSize, rmsDisplacement, termGradMetrics, type ParamGrads } from '../jem/health.ts';
 import { lineChartsSvg } from '../eval/plots.ts';
 import { averageWeights } from '../engine/averaging.ts';
-import { checkpointDir, listCheckpoints, loadCheckpoint, pruneCheckpoints, saveCheckpoint, writeArrays, type TrainState } from './checkpoint.ts';
+import { checkpointDir, listCheckpoints, loadCheckpoint, pruneCheckpoints, saveCheckpoint, saveFinalWeights, type TrainState } from './checkpoint.ts';
 import { batchIndices, gatherRows, generationSeed } from './data-order.ts';
 import type { LabeledSet, UnlabeledSet } from './types.ts';
 
@@ -188,9 +188,8 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
   };
   if (o.resume && existing.length > 0) {
     const last = existing[existing.length - 1];
-    if (JSON.parse(fs.readFileSync(path.join(checkpointDir(o.expDir, last), 'state.json'), 'utf8')).method !== method) {
-      throw new ConfigError(`${checkpointDir(o.expDir, last)} was written by another method; use a new EXPDIR`);
-    }
+    const ck = loadCheckpoint(checkpointDir(o.expDir, last));
+    if (ck.state.method !== method) throw new ConfigError(`${checkpointDir(o.expDir, last)} was written by another method; use a new EXPDIR`);
     restore(checkpointDir(o.expDir, last));
     log(`resuming ${method} from ${checkpointDir(o.expDir, last)} (step ${state.step}/${total})`);
     truncateMetrics(metricsFile, state.step);
@@ -306,7 +305,7 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
       log(`averaged the weights of checkpoints ${steps.join(', ')}`);
     }
   }
-  if (!interrupted) writeDirAtomic(path.join(o.expDir, 'final'), (tmp) => writeArrays(tmp, 'weights', weights));
+  if (!interrupted) saveFinalWeights(o.expDir, weights);
   if (method === 'jem') writeEnergyPlot(metricsFile, path.join(o.expDir, 'energies.svg'));
   const gaps = gapMonitor.summary();
   if (gaps) {

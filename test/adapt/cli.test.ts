@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { fast, makeDataDir, makeTinyModel } from './tiny-setup.ts';
 import { loadModel, getMetadata } from '../../src/model/onnx-io.ts';
-import { readArrays } from '../../src/adapt/checkpoint.ts';
+import { loadFinalWeights } from '../../src/adapt/checkpoint.ts';
 import { adapt } from '../../src/adapt/adapt.ts';
 import { JemdaError } from '../../src/util/errors.ts';
 import { setQuiet } from '../../src/util/log.ts';
@@ -29,7 +29,7 @@ function jemda(args: string[]): { status: number | null; stderr: string } {
 }
 
 function finalWeights(exp: string): Map<string, Float32Array> {
-  return readArrays(path.join(exp, 'final'), 'weights');
+  return loadFinalWeights(exp);
 }
 
 test('adapt --method jem through the CLI writes adapted.onnx with adaptation metadata', () => {

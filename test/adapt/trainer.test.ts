@@ -51,7 +51,7 @@ test('jem: same seed → same weights; different seed → different; metrics and
     for (const k of ['loss', 'eData', 'eSamples', 'sgldSteps', 'gradNorm', 'sgldGradNorm']) assert.ok(Number.isFinite(lines[0][k]), k);
     assert.ok(lines[2].buffer && Number.isFinite(lines[2].buffer.meanChainSteps));
     assert.deepEqual(listCheckpoints(d1), [0, 3, 6, 8]);
-    assert.ok(fs.existsSync(path.join(d1, 'final', 'weights.bin')));
+    assert.ok(fs.existsSync(path.join(d1, 'final', 'tensors.bin')));
   } finally {
     for (const d of [d1, d2, d3]) fs.rmSync(d, { recursive: true, force: true });
   }
