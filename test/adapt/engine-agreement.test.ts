@@ -1,0 +1,92 @@
+/**
+ * The two parameter-gradient engines of `jemda adapt` agree on every gradient method: the same
+ * model, data, seed and configuration, a few updates on onnxruntime (VJP graphs) and on the tfjs
+ * importer, final weights compared tensor by tensor. Both use the onnxruntime SGLD sampler (the
+ * CLI's default whatever the engine), so JEM's samples differ only by the engines' rounding.
+ * Tolerance: relative L2 error 2e-3 per tensor after 4 updates (float32 kernels of two runtimes;
+ * measured: 1e-8 … 2e-5; the errors are printed on failure). One exception: fc1.bias feeds a
+ * train-mode BatchNorm, so its true gradient is 0 and each engine returns rounding noise, which
+ * Adam turns into steps of up to ±lr of arbitrary sign; it (and bn1.running_mean, which follows
+ * it) is held to |difference| ≤ 2.02·lr per update and element instead.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { buildModel, defaultFrontEnd } from '../../src/model/builders/index.ts';
+import { importModel } from '../../src/model/importer.ts';
+import { VjpOrt } from '../../src/model/vjp-ort.ts';
+import { EnergyGradOrt } from '../../src/model/energy-grad-ort.ts';
+import { runTrainer, type TrainerOptions } from '../../src/adapt/trainer.ts';
+import { resolveConfig, type Method } from '../../src/adapt/config.ts';
+import type { Trainable } from '../../src/model/types.ts';
+import { blobs, unlabeled } from './synthetic.ts';
+import { tmpDir } from './trainer-helpers.ts';
+
+const SHAPE = [20, 10];
+const DIM = 200;
+const fe = defaultFrontEnd('BTF', { featDim: 10, numFrames: 20 });
+const proto = buildModel('mlp', { hidden: [16] }, fe, ['a', 'b', 'c'], 3);
+const source = blobs(96, DIM, 3, 0, 1);
+const target = blobs(96, DIM, 3, 1.5, 2);
+const TOL = 2e-3;
+const LR = 1e-2;
+const STEPS = 4;
+const NOISE = new Set(['fc1.bias', 'bn1.running_mean']);
+
+async function run(method: Method, engine: 'ort' | 'tfjs'): Promise<Map<string, Float32Array>> {
+  const trainable: Trainable = method === 'tent' ? 'bn' : 'all';
+  const expDir = tmpDir(`jemda-agree-${engine}-`);
+  const ort = engine === 'ort' ? await VjpOrt.create(proto, { logitsName: 'logits', trainable, bnMode: 'train', threads: 1 }) : null;
+  const model = engine === 'tfjs' ? importModel(proto, { trainable }) : null;
+  const eg = method === 'jem' ? await EnergyGradOrt.create(proto, { logitsName: 'logits', threads: 1 }) : null;
+  const o: TrainerOptions = {
+    method,
+    model,
+    ort,
+    energyGrad: eg,
+    samplerSharesModel: false,
+    exampleShape: SHAPE,
+    numClasses: 3,
+    source,
+    target: unlabeled(target),
+    oracleTarget: method === 'supervised' ? target : undefined,
+    config: resolveConfig({ steps: STEPS, batchSize: 16, sgldBatchSize: 16, sgldSteps: 4, sgldStepSize: 0.1, bufferSize: 64, checkpointEvery: 2, lr: LR, pseudoThreshold: 0 }),
+    expDir,
+    seed: 5,
+    resume: false,
+  } as TrainerOptions;
+  try {
+    return (await runTrainer(o)).weights;
+  } finally {
+    model?.dispose();
+    fs.rmSync(expDir, { recursive: true, force: true });
+  }
+}
+
+function relErr(a: Float32Array, b: Float32Array): number {
+  let d = 0;
+  let s = 0;
+  for (let i = 0; i < a.length; i++) {
+    d += (a[i] - b[i]) ** 2;
+    s += b[i] ** 2;
+  }
+  return Math.sqrt(d) / Math.max(Math.sqrt(s), 1e-12);
+}
+
+// adabn is not in the list: the onnxruntime engine sets exact pooled target statistics
+// (adabn-pool.ts), the tfjs engine momentum averages over passes; after 4 batches its
+// bn1.running_mean differs by up to 0.59. Making the tfjs engine pool exactly is left to issue 23.
+for (const method of ['tent', 'pseudo-label', 'supervised', 'jem'] as Method[]) {
+  test(`engines agree: ${method}, 4 updates, onnxruntime vs tfjs weights within ${TOL} (relative L2 per tensor)`, async () => {
+    const a = await run(method, 'ort');
+    const b = await run(method, 'tfjs');
+    assert.deepEqual([...a.keys()].sort(), [...b.keys()].sort());
+    const errs = [...a].filter(([k]) => !NOISE.has(k)).map(([k, w]) => [k, relErr(w, b.get(k)!)] as const);
+    const bad = errs.filter(([, e]) => !(e <= TOL));
+    for (const k of NOISE) {
+      const d = a.get(k)!.reduce((m, v, i) => Math.max(m, Math.abs(v - b.get(k)![i])), 0);
+      assert.ok(d <= 2.02 * LR * STEPS, `${k}: max |difference| ${d}`);
+    }
+    assert.deepEqual(bad, [], `errors: ${errs.map(([k, e]) => `${k} ${e.toExponential(1)}`).join(', ')}`);
+  });
+}
