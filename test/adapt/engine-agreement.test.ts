@@ -12,53 +12,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { buildModel, defaultFrontEnd } from '../../src/model/builders/index.ts';
-import { importModel } from '../../src/model/importer.ts';
-import { VjpOrt } from '../../src/model/vjp-ort.ts';
-import { EnergyGradOrt } from '../../src/model/energy-grad-ort.ts';
-import { runTrainer, type TrainerOptions } from '../../src/adapt/trainer.ts';
-import { resolveConfig, type Method } from '../../src/adapt/config.ts';
-import type { Trainable } from '../../src/model/types.ts';
-import { blobs, unlabeled } from './synthetic.ts';
+import { runTrainer } from '../../src/adapt/trainer.ts';
+import type { Method } from '../../src/adapt/config.ts';
+import { trainerOptions } from './mlp-fixture.ts';
 import { tmpDir } from './trainer-helpers.ts';
 
-const SHAPE = [20, 10];
-const DIM = 200;
-const fe = defaultFrontEnd('BTF', { featDim: 10, numFrames: 20 });
-const proto = buildModel('mlp', { hidden: [16] }, fe, ['a', 'b', 'c'], 3);
-const source = blobs(96, DIM, 3, 0, 1);
-const target = blobs(96, DIM, 3, 1.5, 2);
 const TOL = 2e-3;
 const LR = 1e-2;
 const STEPS = 4;
 const NOISE = new Set(['fc1.bias', 'bn1.running_mean']);
 
 async function run(method: Method, engine: 'ort' | 'tfjs'): Promise<Map<string, Float32Array>> {
-  const trainable: Trainable = method === 'tent' ? 'bn' : 'all';
   const expDir = tmpDir(`jemda-agree-${engine}-`);
-  const ort = engine === 'ort' ? await VjpOrt.create(proto, { logitsName: 'logits', trainable, bnMode: 'train', threads: 1 }) : null;
-  const model = engine === 'tfjs' ? importModel(proto, { trainable }) : null;
-  const eg = method === 'jem' ? await EnergyGradOrt.create(proto, { logitsName: 'logits', threads: 1 }) : null;
-  const o: TrainerOptions = {
-    method,
-    model,
-    ort,
-    energyGrad: eg,
-    samplerSharesModel: false,
-    exampleShape: SHAPE,
-    numClasses: 3,
-    source,
-    target: unlabeled(target),
-    oracleTarget: method === 'supervised' ? target : undefined,
-    config: resolveConfig({ steps: STEPS, batchSize: 16, sgldBatchSize: 16, sgldSteps: 4, sgldStepSize: 0.1, bufferSize: 64, checkpointEvery: 2, lr: LR, pseudoThreshold: 0 }),
-    expDir,
-    seed: 5,
-    resume: false,
-  } as TrainerOptions;
+  const o = await trainerOptions(method, expDir, { steps: STEPS, lr: LR, pseudoThreshold: 0 }, { engine });
   try {
     return (await runTrainer(o)).weights;
   } finally {
-    model?.dispose();
+    o.model?.dispose();
     fs.rmSync(expDir, { recursive: true, force: true });
   }
 }

@@ -8,28 +8,20 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
-import { buildModel, defaultFrontEnd } from '../../src/model/builders/index.ts';
 import { importModel } from '../../src/model/importer.ts';
 import { VjpOrt, updateRunningStats } from '../../src/model/vjp-ort.ts';
-import { EnergyGradOrt } from '../../src/model/energy-grad-ort.ts';
 import { jemLoss, crossEntropy, predictionEntropy } from '../../src/jem/objective.ts';
 import { jemLossOrt, entropyGrad, crossEntropyGrad } from '../../src/jem/objective-ort.ts';
 import { AdamW } from '../../src/engine/adamw.ts';
 import { adamStepTf, runTrainer, type TrainerOptions } from '../../src/adapt/trainer.ts';
 import { loadCheckpoint } from '../../src/adapt/checkpoint.ts';
-import { resolveConfig, type AdaptConfig, type Method } from '../../src/adapt/config.ts';
+import type { AdaptConfig, Method } from '../../src/adapt/config.ts';
 import { DivergenceError } from '../../src/util/errors.ts';
 import { Rng } from '../../src/util/rng.ts';
-import { blobs, unlabeled } from './synthetic.ts';
 import { tmpDir, sameWeights as same, readMetrics, runAndDiff } from './trainer-helpers.ts';
 import type { Trainable } from '../../src/model/types.ts';
+import { DIM, SHAPE, proto, source, target, trainerOptions } from './mlp-fixture.ts';
 
-const SHAPE = [20, 10];
-const DIM = 200;
-const fe = defaultFrontEnd('BTF', { featDim: 10, numFrames: 20 });
-const proto = buildModel('mlp', { hidden: [16] }, fe, ['a', 'b', 'c'], 3);
-const source = blobs(96, DIM, 3, 0, 1);
-const target = blobs(96, DIM, 3, 1.5, 2);
 
 function rand(n: number, seed: number): Float32Array {
   return new Rng(seed).fillNormal(new Float32Array(n));
@@ -179,26 +171,8 @@ test('tent (BN affine) and cross-entropy gradients: ort = tfjs', async () => {
   }
 });
 
-async function opts(method: Method, expDir: string, cfg: Partial<AdaptConfig>, seed = 5): Promise<TrainerOptions> {
-  const trainable: Trainable = method === 'tent' ? 'bn' : 'all';
-  const ort = await VjpOrt.create(proto, { logitsName: 'logits', trainable, bnMode: 'train', threads: 1 });
-  const eg = method === 'jem' ? await EnergyGradOrt.create(proto, { logitsName: 'logits', threads: 1 }) : null;
-  return {
-    method,
-    model: null,
-    ort,
-    energyGrad: eg,
-    samplerSharesModel: false,
-    exampleShape: SHAPE,
-    numClasses: 3,
-    source,
-    target: unlabeled(target),
-    oracleTarget: method === 'supervised' ? target : undefined,
-    config: resolveConfig({ steps: 6, batchSize: 16, sgldBatchSize: 16, sgldSteps: 4, sgldStepSize: 0.1, bufferSize: 64, checkpointEvery: 2, lr: 1e-2, ...cfg }),
-    expDir,
-    seed,
-    resume: false,
-  };
+function opts(method: Method, expDir: string, cfg: Partial<AdaptConfig>, seed = 5): Promise<TrainerOptions> {
+  return trainerOptions(method, expDir, cfg, { seed });
 }
 
 const tmp = (): string => tmpDir('jemda-engine-ort-');

@@ -1,0 +1,49 @@
+/**
+ * The small MLP adaptation fixture shared by the onnxruntime trainer tests (engine-ort.test.ts) and
+ * the engine-agreement test: a 3-class model on 20 × 10 inputs, blob source data and a shifted
+ * target, and the trainer options for one method on either engine.
+ */
+import { buildModel, defaultFrontEnd } from '../../src/model/builders/index.ts';
+import { importModel } from '../../src/model/importer.ts';
+import { VjpOrt } from '../../src/model/vjp-ort.ts';
+import { EnergyGradOrt } from '../../src/model/energy-grad-ort.ts';
+import type { TrainerOptions } from '../../src/adapt/trainer.ts';
+import { resolveConfig, type AdaptConfig, type Method } from '../../src/adapt/config.ts';
+import type { Trainable } from '../../src/model/types.ts';
+import { blobs, unlabeled } from './synthetic.ts';
+
+export const SHAPE = [20, 10];
+export const DIM = 200;
+export const fe = defaultFrontEnd('BTF', { featDim: 10, numFrames: 20 });
+export const proto = buildModel('mlp', { hidden: [16] }, fe, ['a', 'b', 'c'], 3);
+export const source = blobs(96, DIM, 3, 0, 1);
+export const target = blobs(96, DIM, 3, 1.5, 2);
+
+/**
+ * Trainer options for `method` (tent trains BatchNorm affine, the others every parameter): 6 small
+ * updates unless `cfg` says otherwise; JEM samples with the onnxruntime ∂E/∂x graph on both engines.
+ * The caller disposes a tfjs model (`o.model`).
+ */
+export async function trainerOptions(method: Method, expDir: string, cfg: Partial<AdaptConfig>, o: { seed?: number; engine?: 'ort' | 'tfjs' } = {}): Promise<TrainerOptions> {
+  const trainable: Trainable = method === 'tent' ? 'bn' : 'all';
+  const engine = o.engine ?? 'ort';
+  const ort = engine === 'ort' ? await VjpOrt.create(proto, { logitsName: 'logits', trainable, bnMode: 'train', threads: 1 }) : null;
+  const model = engine === 'tfjs' ? importModel(proto, { trainable }) : null;
+  const eg = method === 'jem' ? await EnergyGradOrt.create(proto, { logitsName: 'logits', threads: 1 }) : null;
+  return {
+    method,
+    model,
+    ort,
+    energyGrad: eg,
+    samplerSharesModel: false,
+    exampleShape: SHAPE,
+    numClasses: 3,
+    source,
+    target: unlabeled(target),
+    oracleTarget: method === 'supervised' ? target : undefined,
+    config: resolveConfig({ steps: 6, batchSize: 16, sgldBatchSize: 16, sgldSteps: 4, sgldStepSize: 0.1, bufferSize: 64, checkpointEvery: 2, lr: 1e-2, ...cfg }),
+    expDir,
+    seed: o.seed ?? 5,
+    resume: false,
+  } as TrainerOptions;
+}
