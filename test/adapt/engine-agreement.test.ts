@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import { runTrainer } from '../../src/adapt/trainer.ts';
 import type { Method } from '../../src/adapt/config.ts';
 import { trainerOptions } from './mlp-fixture.ts';
-import { tmpDir } from './trainer-helpers.ts';
+import { relErr, tmpDir } from './trainer-helpers.ts';
 
 const TOL = 2e-3;
 const LR = 1e-2;
@@ -31,16 +31,6 @@ async function run(method: Method, engine: 'ort' | 'tfjs'): Promise<Map<string, 
     o.model?.dispose();
     fs.rmSync(expDir, { recursive: true, force: true });
   }
-}
-
-function relErr(a: Float32Array, b: Float32Array): number {
-  let d = 0;
-  let s = 0;
-  for (let i = 0; i < a.length; i++) {
-    d += (a[i] - b[i]) ** 2;
-    s += b[i] ** 2;
-  }
-  return Math.sqrt(d) / Math.max(Math.sqrt(s), 1e-12);
 }
 
 // adabn is not in the list: the onnxruntime engine sets exact pooled target statistics

@@ -18,23 +18,13 @@ import { loadCheckpoint } from '../../src/adapt/checkpoint.ts';
 import type { AdaptConfig, Method } from '../../src/adapt/config.ts';
 import { DivergenceError } from '../../src/util/errors.ts';
 import { Rng } from '../../src/util/rng.ts';
-import { tmpDir, sameWeights as same, readMetrics, runAndDiff } from './trainer-helpers.ts';
+import { tmpDir, sameWeights as same, readMetrics, relErr, runAndDiff } from './trainer-helpers.ts';
 import type { Trainable } from '../../src/model/types.ts';
 import { DIM, SHAPE, proto, source, target, trainerOptions } from './mlp-fixture.ts';
 
 
 function rand(n: number, seed: number): Float32Array {
   return new Rng(seed).fillNormal(new Float32Array(n));
-}
-
-function relErr(a: Float32Array, b: Float32Array): number {
-  let d = 0;
-  let s = 0;
-  for (let i = 0; i < a.length; i++) {
-    d += (a[i] - b[i]) ** 2;
-    s += b[i] ** 2;
-  }
-  return Math.sqrt(d) / Math.max(Math.sqrt(s), 1e-12);
 }
 
 async function engines(trainable: Trainable) {

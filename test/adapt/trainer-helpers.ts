@@ -30,3 +30,14 @@ export async function runAndDiff(o: TrainerOptions, before: Map<string, Float32A
   const changed = [...before].filter(([k, v]) => !sameWeights(new Map([[k, v]]), new Map([[k, r.weights.get(k)!]]))).map(([k]) => k);
   return { r, changed };
 }
+
+/** Relative L2 error ‖a − b‖ / ‖b‖ of two weight tensors. */
+export function relErr(a: Float32Array, b: Float32Array): number {
+  let d = 0;
+  let s = 0;
+  for (let i = 0; i < a.length; i++) {
+    d += (a[i] - b[i]) ** 2;
+    s += b[i] ** 2;
+  }
+  return Math.sqrt(d) / Math.max(Math.sqrt(s), 1e-12);
+}
