@@ -10,9 +10,9 @@
  *
  * Two parameter-gradient engines with the same checkpoint format: the tfjs importer (`model`,
  * tf.variableGrads) and onnxruntime (`ort`: VJP graphs, ∂L/∂logits in JS via
- * src/jem/objective-ort.ts, AdaBN as
- * exact pooled statistics — see adabn-pool.ts). Both update with the one AdamW of
- * src/engine/adamw.ts (ort: the shared Float32Array weights in place; tfjs: adamStepTf).
+ * src/jem/objective-ort.ts, AdaBN as exact pooled statistics — see adabn-pool.ts). Both update
+ * with the one AdamW of src/engine/adamw.ts (ort: the shared Float32Array weights in place; tfjs:
+ * adamStepTf of src/engine/adamw-tf.ts).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -31,6 +31,7 @@ import { energyTf } from '../jem/energy.ts';
 import { labelMarginal } from '../jem/marginal-prior.ts';
 import { samplerBnMode, sgldOptionsFromConfig, type AdaptConfig, type Method } from './config.ts';
 import { AdamW, decayRank2 } from '../engine/adamw.ts';
+import { adamStepTf } from '../engine/adamw-tf.ts';
 import { updateRunningStats, type VjpOrt } from '../model/vjp-ort.ts';
 import { crossEntropyTerm, entropyGrad, jemLossOrt, softmaxRows, type GradResult } from '../jem/objective-ort.ts';
 import { AdabnPool } from './adabn-pool.ts';
@@ -175,8 +176,7 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
   const metricsFile = path.join(o.expDir, 'metrics.jsonl');
   fs.mkdirSync(o.expDir, { recursive: true });
   const existing = listCheckpoints(o.expDir);
-  const restore = (dir: string): void => {
-    const ck = loadCheckpoint(dir);
+  const restore = (dir: string, ck = loadCheckpoint(dir)): void => {
     setWeights(ck.weights);
     const opt = ck.optimizer ?? { t: 0, m: new Map(), v: new Map() };
     adam.setState(opt);
@@ -190,7 +190,7 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
     const last = existing[existing.length - 1];
     const ck = loadCheckpoint(checkpointDir(o.expDir, last));
     if (ck.state.method !== method) throw new ConfigError(`${checkpointDir(o.expDir, last)} was written by another method; use a new EXPDIR`);
-    restore(checkpointDir(o.expDir, last));
+    restore(checkpointDir(o.expDir, last), ck);
     log(`resuming ${method} from ${checkpointDir(o.expDir, last)} (step ${state.step}/${total})`);
     truncateMetrics(metricsFile, state.step);
   } else {
@@ -741,22 +741,4 @@ function truncateMetrics(file: string, step: number): void {
     }
   });
   writeFileAtomic(file, kept.map((l) => l + '\n').join(''));
-}
-
-/**
- * One AdamW step of tfjs variables: the gradients and the variables are read into arrays, stepped
- * by the same AdamW as the onnxruntime engine, and assigned back. Returns the gradient norm.
- */
-export function adamStepTf(adam: AdamW, vars: Map<string, tf.Variable>, grads: Map<string, tf.Tensor>, lr: number): number {
-  const w = new Map<string, Float32Array>();
-  const g = new Map<string, Float32Array>();
-  for (const [k, v] of vars) {
-    const gk = grads.get(k);
-    if (!gk) continue;
-    w.set(k, Float32Array.from(v.dataSync() as Float32Array));
-    g.set(k, gk.dataSync() as Float32Array);
-  }
-  const norm = adam.step(w, g, lr);
-  if (Number.isFinite(norm)) for (const [k, a] of w) tf.tidy(() => vars.get(k)!.assign(tf.tensor(a, vars.get(k)!.shape)));
-  return norm;
 }
