@@ -30,6 +30,8 @@ import { resolveTrainable } from '../model/vjp-graph.ts';
 import { findLogits } from '../model/logits.ts';
 import type { ImportedModel } from '../model/types.ts';
 import { resolveEngine, type EngineChoice } from '../engine/resolve.ts';
+import type { GradEngine } from '../engine/engine.ts';
+import { TfjsGradEngine } from '../engine/tfjs-engine.ts';
 
 export const ADAPTATION_KEY = 'jemda.adaptation';
 
@@ -112,14 +114,9 @@ export async function adapt(a: AdaptArgs): Promise<AdaptOutcome> {
   log(`parameter engine: ${engine === 'ort' ? 'onnxruntime (VJP graph)' : `tfjs (${tf.getBackend()})`} — ${engine === chosen.engine ? chosen.reason : 'fallback'}`);
   log(`logits: '${logitsName}' (${logitsChoice.reason})`);
   let model: ImportedModel | null = null;
-  let numClasses: number;
-  if (engine === 'tfjs' || samplerBackend === 'tfjs') {
-    const m = importModel(proto, { trainable, logits: a.logits });
-    model = m;
-    numClasses = tf.tidy(() => m.logits(tf.zeros([1, ...exampleShape!]), { training: false }).shape[1]);
-  } else {
-    numClasses = (await (ortEng as VjpOrt).graph()).numClasses;
-  }
+  if (engine === 'tfjs' || samplerBackend === 'tfjs') model = importModel(proto, { trainable, logits: a.logits });
+  const gradEngine: GradEngine = ortEng ?? new TfjsGradEngine(model as ImportedModel, exampleShape);
+  const numClasses = gradEngine.numClasses;
   if (labels && labels.length !== numClasses) throw new MismatchError(`${a.modelPath}: ${labels.length} labels but the model has ${numClasses} logits`);
 
   let energyGrad: EnergyGrad | null = null;
@@ -181,8 +178,7 @@ export async function adapt(a: AdaptArgs): Promise<AdaptOutcome> {
     result = await runTrainer({
       method,
       ebmParams,
-      model: engine === 'tfjs' ? model : null,
-      ort: ortEng,
+      engine: gradEngine,
       energyGrad,
       energyGradClass,
       samplerSharesModel: shares,

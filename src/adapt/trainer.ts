@@ -8,16 +8,15 @@
  * with the Adam state and all weights (BatchNorm statistics included). A run resumed from step-N
  * therefore continues exactly as the uninterrupted run would.
  *
- * Two parameter-gradient engines with the same checkpoint format: the tfjs importer (`model`,
- * tf.variableGrads) and onnxruntime (`ort`: VJP graphs, ∂L/∂logits in JS via
- * src/jem/objective-ort.ts, AdaBN as exact pooled statistics — see adabn-pool.ts). Both update
- * with the one AdamW of src/engine/adamw.ts (ort: the shared Float32Array weights in place; tfjs:
- * adamStepTf of src/engine/adamw-tf.ts).
+ * Every method runs on the one engine interface (src/engine/engine.ts: onnxruntime or tfjs, the
+ * same code for both): losses are ∂L/∂logits in JS (src/jem/objective.ts), AdaBN is exact pooled
+ * statistics (adabn-pool.ts), and the one AdamW of src/engine/adamw.ts updates the trainer's
+ * Float32Array weights in place, which are handed back to the engine after every step.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
-import type { EnergyGrad, ImportedModel } from '../model/types.ts';
+import type { EnergyGrad } from '../model/types.ts';
+import type { GradEngine } from '../engine/engine.ts';
 import { ConfigError, DivergenceError } from '../util/errors.ts';
 import { log, warn } from '../util/log.ts';
 import { progress } from '../util/progress.ts';
@@ -26,14 +25,12 @@ import { writeFileAtomic } from '../util/atomic.ts';
 import { ReplayBuffer } from '../jem/replay-buffer.ts';
 import { fitClassGaussians, fitUniformInit, type InitDistribution } from '../jem/buffer-init.ts';
 import { dataClampBox, sgldOptions, sgldSample, type SgldOptions } from '../jem/sampler.ts';
-import { crossEntropy, ebmWeightAt, jemLoss, predictionEntropy, type JemTerms, type JemWeights } from '../jem/objective.ts';
-import { energyTf } from '../jem/energy.ts';
+import { crossEntropyTerm, ebmWeightAt, entropyGrad, jemLoss, type GradResult, type JemWeights } from '../jem/objective.ts';
+import { softmaxRows } from '../util/logsumexp.ts';
 import { labelMarginal } from '../jem/marginal-prior.ts';
 import { samplerBnMode, sgldOptionsFromConfig, type AdaptConfig, type Method } from './config.ts';
 import { AdamW, decayRank2 } from '../engine/adamw.ts';
-import { adamStepTf } from '../engine/adamw-tf.ts';
-import { updateRunningStats, type VjpOrt } from '../model/vjp-ort.ts';
-import { crossEntropyTerm, entropyGrad, jemLossOrt, softmaxRows, type GradResult } from '../jem/objective-ort.ts';
+import { updateRunningStats } from '../model/vjp-ort.ts';
 import { AdabnPool } from './adabn-pool.ts';
 import { GapMonitor, gradSum, nextStepSize, rmsDisplacement, termGradMetrics, type ParamGrads } from '../jem/health.ts';
 import { lineChartsSvg } from '../eval/plots.ts';
@@ -44,21 +41,19 @@ import type { LabeledSet, UnlabeledSet } from './types.ts';
 
 export interface TrainerOptions {
   method: Method;
-  /** The tfjs model (engine 'tfjs'); null when `ort` does the parameter updates. */
-  model: ImportedModel | null;
   /**
-   * The onnxruntime parameter-gradient engine: when given, every method computes its gradients
-   * (and forward passes) here and `model` is not used. Its weights are the trainer's Float32Arrays,
-   * updated in place by Adam and shared with an onnxruntime `energyGrad` (setWeights wraps, no copy).
+   * The parameter-gradient engine every method computes its forward passes and gradients on. The
+   * trainer keeps the weights as Float32Arrays, updated in place by AdamW and handed back to the
+   * engine (and to a separate `energyGrad`) after every step.
    */
-  ort?: VjpOrt | null;
+  engine: GradEngine;
   /** SGLD backend (jem only). */
   energyGrad: EnergyGrad | null;
   /** JEM: the parameters the energy terms train (--ebm-params bn: BatchNorm scale/bias); null = all. */
   ebmParams?: ReadonlySet<string> | null;
   /** Class-conditional backend for the p(x|y) term when energyGrad cannot take classes (ort graphs). */
   energyGradClass?: EnergyGrad | null;
-  /** True when energyGrad evaluates `model` itself (tfjs backend): no weight copies needed. */
+  /** True when energyGrad evaluates the engine's own tfjs model (it sees setWeights): no copies needed. */
   samplerSharesModel: boolean;
   exampleShape: number[];
   numClasses: number;
@@ -98,9 +93,7 @@ export function totalSteps(method: Method, cfg: AdaptConfig, nTarget: number): n
 export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
   const cfg = o.config;
   const { method } = o;
-  const ortEng = o.ort ?? null;
-  const model = o.model as ImportedModel; // used only when ortEng is null
-  if (!ortEng && !o.model) throw new ConfigError('runTrainer: give a tfjs model or an onnxruntime engine');
+  const eng = o.engine;
   const dim = o.exampleShape.reduce((a, b) => a * b, 1);
   if (o.target.x.length !== o.target.n * dim) throw new ConfigError(`target data: ${o.target.x.length} values are not ${o.target.n} × ${dim}`);
   if (method === 'supervised' && !o.oracleTarget) throw new ConfigError('method supervised needs labeled target data');
@@ -110,40 +103,28 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
   // The label-marginal prior of --marginal-weight: class frequencies of the labeled source data.
   const sourcePrior = method === 'jem' && cfg.marginalWeight > 0 && o.source ? labelMarginal(o.source.y, o.numClasses) : null;
 
-  // Trainable parameters by initializer name: tfjs variables, or (ort) views of the engine's weights.
-  const trainVars = new Map<string, tf.Variable>();
-  let shapes = new Map<string, number[]>();
-  // ort: the one set of weight arrays (engine inputs, sampler inputs, Adam updates in place).
+  // The one set of weight arrays (engine inputs, sampler inputs, AdamW updates in place), and the
+  // trainable ones among them by initializer name.
   const cur = new Map<string, Float32Array>();
   const trainW = new Map<string, Float32Array>();
-  if (ortEng) {
-    for (const [k, a] of ortEng.getWeights()) cur.set(k, Float32Array.from(a));
-    ortEng.setWeights(cur);
-    for (const k of await ortEng.trainableNames()) trainW.set(k, cur.get(k) as Float32Array);
-    shapes = ortEng.getShapes();
-  } else {
-    const nameOf = new Map<string, string>();
-    for (const [k, v] of model.variables) nameOf.set(v.name, k);
-    for (const v of model.trainableVariables()) trainVars.set(nameOf.get(v.name) ?? v.name, v);
-    shapes = new Map<string, number[]>([...trainVars].map(([k, v]) => [k, v.shape]));
-  }
+  for (const [k, a] of eng.getWeights()) cur.set(k, Float32Array.from(a));
+  eng.setWeights(cur);
+  for (const k of await eng.trainableNames()) trainW.set(k, cur.get(k) as Float32Array);
+  const shapes = eng.getShapes();
   const gradMethod = method === 'jem' || method === 'tent' || method === 'pseudo-label' || method === 'supervised';
-  if (gradMethod && trainVars.size + trainW.size === 0) throw new ConfigError(`method ${method}: the model has no trainable parameters`);
+  if (gradMethod && trainW.size === 0) throw new ConfigError(`method ${method}: the model has no trainable parameters`);
 
-  // One AdamW for either engine (the tfjs one steps copies of its variables: adamStepTf).
   const adamOpts = { beta1: cfg.beta1, beta2: cfg.beta2, eps: 1e-8, weightDecay: cfg.weightDecay, clipNorm: cfg.gradClip };
   const adam = new AdamW(adamOpts, decayRank2(shapes));
   // --ebm-optimizer separate: the energy terms' own Adam (own moments, own clip, lr × ebm weight).
   const separateEnergy = method === 'jem' && cfg.ebmOptimizer === 'separate';
-  if (separateEnergy && !ortEng) throw new ConfigError('--ebm-optimizer separate needs the onnxruntime engine (--engine ort)');
   const adamE = separateEnergy ? new AdamW({ ...adamOpts, clipNorm: cfg.ebmGradClip }, decayRank2(shapes)) : null;
-  const getWeights = (): Map<string, Float32Array> => (ortEng ? new Map([...cur].map(([k, a]) => [k, Float32Array.from(a)])) : model.getWeights());
+  const getWeights = (): Map<string, Float32Array> => new Map([...cur].map(([k, a]) => [k, Float32Array.from(a)]));
   const setWeights = (w: Map<string, Float32Array>): void => {
-    if (!ortEng) return model.setWeights(w);
     for (const [k, a] of w) cur.get(k)?.set(a);
-    ortEng.setWeights(cur);
+    eng.setWeights(cur);
   };
-  const pool = method === 'adabn' && ortEng ? new AdabnPool() : null;
+  const pool = method === 'adabn' ? new AdabnPool() : null;
   const training = cfg.bnMode === 'train';
   const total = totalSteps(method, cfg, o.target.n);
 
@@ -151,9 +132,7 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
   // them on resume gives the same set.
   let pseudo: LabeledSet | null = null;
   if (method === 'pseudo-label') {
-    pseudo = ortEng
-      ? await pseudoLabelsOrt(ortEng, o.target, dim, o.numClasses, cfg.pseudoThreshold, cfg.batchSize)
-      : pseudoLabels(model, o.target, o.exampleShape, cfg.pseudoThreshold, cfg.batchSize);
+    pseudo = await pseudoLabels(eng, o.target, dim, cfg.pseudoThreshold, cfg.batchSize);
   }
 
   let buffer: ReplayBuffer | null = null;
@@ -204,45 +183,33 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
   failures = state.failures;
 
   /** --bn-init target: BatchNorm running statistics re-estimated on all target data before step 0
-   * (exact pooled statistics on the ort engine, momentum passes on tfjs), like AdaBN. Part of the
-   * step-0 checkpoint, so a resumed run starts from the same statistics. */
+   * (exact pooled statistics), like AdaBN. Part of the step-0 checkpoint, so a resumed run starts
+   * from the same statistics. */
   async function initBnFromTarget(): Promise<void> {
     const B = cfg.batchSize;
     const perPass = Math.max(1, Math.ceil(o.target.n / B));
-    if (ortEng) {
-      const p = new AdabnPool();
-      for (let pos = 0; pos < perPass; pos++) {
-        const idx = Array.from({ length: Math.min(B, o.target.n - pos * B) }, (_, i) => pos * B + i);
-        const r = await ortEng.forwardWithStats(gatherRows(o.target.x, dim, idx), idx.length, { bnMode: 'train' });
-        p.add(r.bnStats, idx.length);
-      }
-      p.writeRunning(cur);
-      ortEng.setWeights(cur);
-    } else {
-      for (let k = 0; k < 2 * perPass; k++) {
-        const pos = k % perPass;
-        const idx = Array.from({ length: Math.min(B, o.target.n - pos * B) }, (_, i) => pos * B + i);
-        const x = gatherRows(o.target.x, dim, idx);
-        tf.tidy(() => {
-          (model as ImportedModel).logits(tensor(x, idx.length), { training: true, updateStats: true });
-        });
-      }
+    const p = new AdabnPool();
+    for (let pos = 0; pos < perPass; pos++) {
+      const idx = Array.from({ length: Math.min(B, o.target.n - pos * B) }, (_, i) => pos * B + i);
+      const r = await eng.forwardWithStats(gatherRows(o.target.x, dim, idx), idx.length, { bnMode: 'train' });
+      p.add(r.bnStats, idx.length);
     }
+    p.writeRunning(cur);
+    eng.setWeights(cur);
     log(`bn-init target: BatchNorm statistics re-estimated on ${o.target.n} target examples`);
   }
 
   function syncSampler(): void {
     if (!o.energyGrad || o.samplerSharesModel) return;
-    const w = ortEng ? cur : model.getWeights();
-    o.energyGrad.setWeights(w);
-    o.energyGradClass?.setWeights(w);
+    o.energyGrad.setWeights(cur);
+    o.energyGradClass?.setWeights(cur);
   }
 
   function save(): void {
     state.samplerRng = samplerRng.getState();
     state.failures = failures;
     const optimizer = gradMethod ? adam.getState() : null;
-    saveCheckpoint(o.expDir, { state: { ...state }, weights: ortEng ? cur : model.getWeights(), optimizer, optimizerEnergy: adamE?.getState() ?? null, buffer });
+    saveCheckpoint(o.expDir, { state: { ...state }, weights: cur, optimizer, optimizerEnergy: adamE?.getState() ?? null, buffer });
     pruneCheckpoints(o.expDir, Math.max(cfg.keepCheckpoints, cfg.averageLast, 1));
   }
 
@@ -261,8 +228,8 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
       const seed = generationSeed(o.seed, state.generation);
       let out: StepOutcome;
       if (method === 'jem') out = await jemStep(state.step, seed);
-      else if (method === 'adabn') out = ortEng ? await adabnStepOrt(state.step) : adabnStep(state.step);
-      else out = ortEng ? await gradStepOrt(state.step, seed) : gradStep(state.step, seed);
+      else if (method === 'adabn') out = await adabnStep(state.step);
+      else out = await gradStep(state.step, seed);
       if (!out.ok) {
         failures++;
         const ckSteps = listCheckpoints(o.expDir);
@@ -318,62 +285,6 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
 
   // ---- steps ---------------------------------------------------------------------------------
 
-  function tensor(x: Float32Array, n: number): tf.Tensor {
-    return tf.tensor(x, [n, ...o.exampleShape]);
-  }
-
-  function applyGrads(lossFn: () => { loss: tf.Scalar; parts: Record<string, tf.Scalar> }): { loss: number; parts: Record<string, number>; gradNorm: number } {
-    return applyGradPasses([{ lossFn, only: null }]);
-  }
-
-  /**
-   * JEM on tfjs: one tape for the whole loss, or (--ebm-params) one for the energy terms over the
-   * named parameters and one for the other terms over all; the gradients are summed per parameter.
-   */
-  function applyGradsSplit(
-    lossFn: (terms: JemTerms) => { loss: tf.Scalar; parts: Record<string, tf.Scalar> },
-    energyOnly: ReadonlySet<string> | null,
-    has: { rest: boolean; energy: boolean },
-  ): { loss: number; parts: Record<string, number>; gradNorm: number } {
-    if (!energyOnly) return applyGradPasses([{ lossFn: () => lossFn('all'), only: null }]);
-    // A pass without any term would have no gradient at all (tfjs refuses it): leave it out.
-    const passes = [];
-    if (has.rest) passes.push({ lossFn: () => lossFn('rest'), only: null });
-    if (has.energy) passes.push({ lossFn: () => lossFn('energy'), only: energyOnly });
-    return applyGradPasses(passes);
-  }
-
-  function applyGradPasses(passes: { lossFn: () => { loss: tf.Scalar; parts: Record<string, tf.Scalar> }; only: ReadonlySet<string> | null }[]): { loss: number; parts: Record<string, number>; gradNorm: number } {
-    const parts: Record<string, number> = {};
-    const named = new Map<string, tf.Tensor>();
-    let loss = 0;
-    for (const pass of passes) {
-      const vars = [...trainVars].filter(([k]) => !pass.only || pass.only.has(k));
-      if (vars.length === 0) continue;
-      const { value, grads } = tf.variableGrads(() => {
-        const r = pass.lossFn();
-        for (const [k, t] of Object.entries(r.parts)) parts[k] = t.dataSync()[0];
-        return r.loss;
-      }, vars.map(([, v]) => v));
-      loss += value.dataSync()[0];
-      value.dispose();
-      for (const [k, v] of vars) {
-        const g = grads[v.name];
-        if (!g) continue;
-        const prev = named.get(k);
-        if (prev) {
-          named.set(k, tf.add(prev, g));
-          prev.dispose();
-          g.dispose();
-        } else named.set(k, g);
-      }
-    }
-    let gradNorm = NaN;
-    if (Number.isFinite(loss) && Math.abs(loss) <= cfg.maxAbsLoss && Object.values(parts).every(Number.isFinite)) gradNorm = adamStepTf(adam, trainVars, named, cfg.lr);
-    for (const g of named.values()) g.dispose();
-    return { loss, parts, gradNorm };
-  }
-
   function verdict(metrics: Record<string, number>, energies: number[]): StepOutcome {
     const bad = (k: string, v: number): StepOutcome => ({ ok: false, reason: `${k} = ${v}`, metrics });
     if (!Number.isFinite(metrics.loss)) return bad('loss', metrics.loss);
@@ -392,9 +303,7 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
     // The data energy the samples are compared with (gap, adaptive stopping), in the sampler's
     // BatchNorm mode: eval, or train with the target batch's own statistics as the loss scores it.
     const sbn = samplerBnMode(cfg);
-    const dataEnergy = ortEng
-      ? meanEnergy(await ortEng.forward(xt, B, { bnMode: sbn }), B, o.numClasses)
-      : tf.tidy(() => energyTf(model.logits(tensor(xt, B), { training: sbn === 'train' })).mean().dataSync()[0]);
+    const dataEnergy = meanEnergy(await eng.forward(xt, B, { bnMode: sbn }), B, o.numClasses);
     const mix = cfg.bufferMixSteps > 0 ? cfg.bufferMix * Math.max(0, 1 - step / cfg.bufferMixSteps) : cfg.bufferMix;
     const ebmW = ebmWeightAt(step, { weight: cfg.ebmWeight, warmup: cfg.ebmWarmup, decay: cfg.ebmDecay });
     // No energy term at this step (ebm weight 0 and no E² regulariser): no samples to draw.
@@ -432,50 +341,24 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
       separateEnergy,
     };
     const tUpdate = performance.now();
-    let batchMarginal: Float64Array | undefined;
     const termGrads: Record<string, ParamGrads> = {};
     const sgldSeconds = (tUpdate - tSgld) / 1000;
     // the energy optimizer's learning rate: lr × the energy weight (lr when only E² is on)
     const lrEnergy = cfg.lr * (ebmW > 0 ? ebmW : 1);
-    const r: { loss: number; parts: Record<string, number>; gradNorm: number; gradNormEnergy?: number; batchMarginal?: Float64Array } = ortEng
-      ? applyGradsOrt(
-          await jemLossOrt(
-            ortEng,
-            o.numClasses,
-            dim,
-            { source: src ?? undefined, target: xt, samples: sg?.x, pxy: pxy ? { x: pxy.x, y: pxy.y, samples: pxy.samples, sampleY: pxy.y } : undefined },
-            jw,
-            training,
-            cfg.sampleBnMode === 'eval' ? false : training,
-            termGrads,
-          ),
-          lrEnergy,
-        )
-      : applyGradsSplit(
-          (terms) => {
-            const p = jemLoss(
-              (x, opts) => model.logits(x, opts),
-              {
-                source: src ? { x: tensor(src.x, B), y: tf.tensor1d(src.y, 'int32') } : undefined,
-                target: tensor(xt, B),
-                samples: sg ? tensor(sg.x, cfg.sgldBatchSize) : undefined,
-                pxy: pxy ? { x: tensor(pxy.x, B), y: tf.tensor1d(pxy.y, 'int32'), samples: tensor(pxy.samples, B), sampleY: tf.tensor1d(pxy.y, 'int32') } : undefined,
-              },
-              jw,
-              training,
-              cfg.sampleBnMode === 'eval' ? false : training,
-              terms,
-            );
-            if (p.batchMarginal) batchMarginal = p.batchMarginal;
-            const all = { xent: p.xent, ebm: p.ebm, l2: p.l2, pxy: p.pxy, marginal: p.marginal, eData: p.eData, eSamples: p.eSamples };
-            // In a split update each part is reported by the pass that computes it.
-            const mine = terms === 'energy' ? ['ebm', 'l2', 'eData', 'eSamples'] : terms === 'rest' ? ['xent', 'pxy', 'marginal'] : Object.keys(all);
-            return { loss: p.loss, parts: Object.fromEntries(Object.entries(all).filter(([k]) => mine.includes(k))) };
-          },
-          jw.ebmParams ?? null,
-          { rest: (src !== null && jw.xent > 0) || (jw.marginal ?? 0) > 0 || pxy !== null, energy: jw.ebm > 0 || jw.l2 > 0 },
-        );
-    batchMarginal ??= r.batchMarginal;
+    const r = applyGrads(
+      await jemLoss(
+        eng,
+        o.numClasses,
+        dim,
+        { source: src ?? undefined, target: xt, samples: sg?.x, pxy: pxy ? { x: pxy.x, y: pxy.y, samples: pxy.samples, sampleY: pxy.y } : undefined },
+        jw,
+        training,
+        cfg.sampleBnMode === 'eval' ? false : training,
+        termGrads,
+      ),
+      lrEnergy,
+    );
+    const batchMarginal = r.batchMarginal;
     if (batchMarginal && cfg.marginalWeight > 0) {
       const prev = state.marginalRunning;
       const m = cfg.marginalMomentum;
@@ -542,31 +425,7 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
     return { x: gatherRows(set.x, dim, idx), y: Int32Array.from(idx, (i) => set.y[i]) };
   }
 
-  function gradStep(step: number, seed: number): StepOutcome {
-    const B = cfg.batchSize;
-    const batch = baselineBatch(step, seed);
-    if (!batch) return { ok: true, metrics: { loss: 0, gradNorm: 0 } };
-    const { x, y } = batch;
-    let lossFn: () => { loss: tf.Scalar; parts: Record<string, tf.Scalar> };
-    if (!y) {
-      lossFn = () => {
-        const ent = predictionEntropy(model.logits(tensor(x, B), { training, updateStats: training }));
-        return { loss: ent, parts: { entropy: ent } };
-      };
-    } else {
-      lossFn = () => {
-        const ce = crossEntropy(model.logits(tensor(x, B), { training, updateStats: training }), tf.tensor1d(y, 'int32'));
-        return { loss: ce, parts: { xent: ce } };
-      };
-    }
-    const r = applyGrads(lossFn);
-    return verdict({ loss: r.loss, ...r.parts, gradNorm: r.gradNorm }, []);
-  }
-
-  // ---- onnxruntime engine ----------------------------------------------------------------------
-
-  function applyGradsOrt(r: GradResult, lrEnergy = cfg.lr): { loss: number; parts: Record<string, number>; gradNorm: number; gradNormEnergy?: number; batchMarginal?: Float64Array } {
-    const eng = ortEng as VjpOrt;
+  function applyGrads(r: GradResult, lrEnergy = cfg.lr): { loss: number; parts: Record<string, number>; gradNorm: number; gradNormEnergy?: number; batchMarginal?: Float64Array } {
     let gradNorm = NaN;
     let gradNormEnergy: number | undefined;
     if (Number.isFinite(r.loss) && Math.abs(r.loss) <= cfg.maxAbsLoss && Object.values(r.parts).every(Number.isFinite)) {
@@ -578,14 +437,13 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
         if (!Number.isFinite(gradNormEnergy)) gradNorm = gradNormEnergy;
       }
     }
-    // As in the tfjs engine, the running statistics follow the (pre-update) target batch.
+    // The running statistics follow the (pre-update) target batch.
     if (training && r.bnStats) updateRunningStats(cur, r.bnStats);
     eng.setWeights(cur);
     return { loss: r.loss, parts: r.parts, gradNorm, gradNormEnergy, batchMarginal: r.batchMarginal };
   }
 
-  async function gradStepOrt(step: number, seed: number): Promise<StepOutcome> {
-    const eng = ortEng as VjpOrt;
+  async function gradStep(step: number, seed: number): Promise<StepOutcome> {
     const B = cfg.batchSize;
     const K = o.numClasses;
     const bnMode = training ? 'train' : 'eval';
@@ -600,12 +458,11 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
       const g = await crossEntropyTerm(eng, x, y, K, 1, { bnMode });
       r = { loss: g.loss, parts: { xent: g.loss }, grads: g.grads, bnStats: g.bnStats };
     }
-    const a = applyGradsOrt(r);
+    const a = applyGrads(r);
     return verdict({ loss: a.loss, ...a.parts, gradNorm: a.gradNorm }, []);
   }
 
-  async function adabnStepOrt(step: number): Promise<StepOutcome> {
-    const eng = ortEng as VjpOrt;
+  async function adabnStep(step: number): Promise<StepOutcome> {
     const p = pool as AdabnPool;
     const B = cfg.batchSize;
     const perPass = Math.max(1, Math.ceil(o.target.n / B));
@@ -621,18 +478,6 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
     p.writeRunning(cur);
     eng.setWeights(cur);
     return { ok: true, metrics: { pooledBatches: p.positions } };
-  }
-
-  function adabnStep(step: number): StepOutcome {
-    const B = cfg.batchSize;
-    const perPass = Math.max(1, Math.ceil(o.target.n / B));
-    const pos = step % perPass;
-    const idx = Array.from({ length: Math.min(B, o.target.n - pos * B) }, (_, i) => pos * B + i);
-    const x = gatherRows(o.target.x, dim, idx);
-    tf.tidy(() => {
-      model.logits(tensor(x, idx.length), { training: true, updateStats: true });
-    });
-    return { ok: true, metrics: { batch: idx.length } };
   }
 }
 
@@ -653,8 +498,9 @@ function meanEnergy(logits: Float32Array, B: number, K: number): number {
   return s / B;
 }
 
-/** pseudoLabels on the onnxruntime engine (eval-mode forward). */
-export async function pseudoLabelsOrt(eng: VjpOrt, target: UnlabeledSet, dim: number, K: number, threshold: number, batch: number): Promise<LabeledSet> {
+/** Confident argmax labels of the current (source) model on the target data (eval-mode forward). */
+export async function pseudoLabels(eng: GradEngine, target: UnlabeledSet, dim: number, threshold: number, batch: number): Promise<LabeledSet> {
+  const K = eng.numClasses;
   const keep: number[] = [];
   const labels: number[] = [];
   for (let s = 0; s < target.n; s += batch) {
@@ -668,28 +514,6 @@ export async function pseudoLabelsOrt(eng: VjpOrt, target: UnlabeledSet, dim: nu
         labels.push(best);
       }
     }
-  }
-  if (keep.length === 0) warn(`pseudo-label: no target example reaches confidence ${threshold}; the model stays unchanged`);
-  else log(`pseudo-label: ${keep.length}/${target.n} target examples above confidence ${threshold}`);
-  return { x: gatherRows(target.x, dim, keep), n: keep.length, ids: keep.map((i) => target.ids[i]), y: Int32Array.from(labels) };
-}
-
-/** Confident argmax labels of the current (source) model on the target data. */
-export function pseudoLabels(model: ImportedModel, target: UnlabeledSet, exampleShape: number[], threshold: number, batch: number): LabeledSet {
-  const dim = exampleShape.reduce((a, b) => a * b, 1);
-  const keep: number[] = [];
-  const labels: number[] = [];
-  for (let s = 0; s < target.n; s += batch) {
-    const n = Math.min(batch, target.n - s);
-    const probs = tf.tidy(() => tf.softmax(model.logits(tf.tensor(target.x.subarray(s * dim, (s + n) * dim), [n, ...exampleShape]), { training: false })).arraySync() as number[][]);
-    probs.forEach((p, i) => {
-      let best = 0;
-      for (let c = 1; c < p.length; c++) if (p[c] > p[best]) best = c;
-      if (p[best] >= threshold) {
-        keep.push(s + i);
-        labels.push(best);
-      }
-    });
   }
   if (keep.length === 0) warn(`pseudo-label: no target example reaches confidence ${threshold}; the model stays unchanged`);
   else log(`pseudo-label: ${keep.length}/${target.n} target examples above confidence ${threshold}`);

@@ -2,7 +2,7 @@
  * The label-marginal prior of the JEM objective, KL(p̂ ‖ π): π is a class prior (the label
  * marginal of the labeled source data) and p̂ the estimate of the target's predicted label
  * marginal, the batch's mean prediction p̄, or m·r + (1 − m)·p̄ with r a running estimate over
- * earlier batches. The engines (objective-ort.ts, objective.ts) share these numbers.
+ * earlier batches. The objective (objective.ts) and its tfjs autodiff test reference share these numbers.
  */
 import { MismatchError } from '../util/errors.ts';
 

@@ -13,7 +13,7 @@ import { opsetVersion, tensorToArray, type ModelProto, type NodeProto } from './
 import { OPS } from './ops/index.ts';
 import { protoToConst } from './ops/shape.ts';
 import { toTensor, type ConstVal, type Value } from './ops/value.ts';
-import type { ImportedModel, Trainable } from './types.ts';
+import type { ForwardOptions, ImportedModel, Trainable } from './types.ts';
 
 export interface ImportOptions {
   trainable?: Trainable;
@@ -23,10 +23,7 @@ export interface ImportOptions {
   inputShape?: number[];
 }
 
-export interface RunOptions {
-  training?: boolean;
-  updateStats?: boolean;
-}
+export type RunOptions = ForwardOptions;
 
 /** ImportedModel plus what onnx-test and tools need. */
 export interface ImportedGraph extends ImportedModel {
@@ -141,7 +138,7 @@ export function importModel(model: ModelProto, opts: ImportOptions = {}): Import
         });
         let outs: (Value | undefined)[];
         try {
-          outs = OPS[node.opType!]({ node, index: i, inputs, opset, training: !!ro.training, updateStats: !!ro.updateStats, variables });
+          outs = OPS[node.opType!]({ node, index: i, inputs, opset, training: !!ro.training, updateStats: !!ro.updateStats, bnStatsSink: ro.bnStatsSink, variables });
         } catch (e) {
           if (e instanceof JemdaError) throw e;
           throw new OnnxError((e as Error).message, ref(node, i), { cause: e });

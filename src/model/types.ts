@@ -4,8 +4,30 @@
  * src/model/grad-graph.ts + src/model/ort-runner.ts (onnxruntime: forward, and E(x) with ∂E/∂x).
  */
 import type * as tf from '@tensorflow/tfjs';
+import type { BnMode } from './vjp-graph.ts';
 
 export type Trainable = 'all' | 'bn' | 'none';
+
+/** The batch statistics one BatchNormalization node used in training mode. */
+export interface BnBatchStats {
+  mean: Float32Array;
+  /** Unbiased batch variance (for the running-variance update). */
+  varUnbiased: Float32Array;
+  /** The node's momentum attribute: running = running·momentum + batch·(1 − momentum). */
+  momentum: number;
+  /** Initializers of the running mean and variance. */
+  meanName: string;
+  varName: string;
+}
+
+export interface ForwardOptions {
+  /** BatchNorm batch statistics (and Dropout active) instead of running statistics. */
+  training?: boolean;
+  /** With training: update the running statistics in the variables (momentum). */
+  updateStats?: boolean;
+  /** With training: every BatchNormalization node's batch statistics, by node name. */
+  bnStatsSink?: Map<string, BnBatchStats>;
+}
 
 /** A differentiable tfjs function built from an ONNX graph. */
 export interface ImportedModel {
@@ -23,9 +45,9 @@ export interface ImportedModel {
    * updateStats) updates running statistics with the node's momentum; Dropout is active.
    * training=false: running statistics, no dropout. Must be called inside tf.tidy or its result disposed.
    */
-  logits(x: tf.Tensor, opts?: { training?: boolean; updateStats?: boolean }): tf.Tensor2D;
+  logits(x: tf.Tensor, opts?: ForwardOptions): tf.Tensor2D;
   /** Any named tensor of the graph (for onnx-test: the graph outputs). */
-  run(x: tf.Tensor, outputs: string[], opts?: { training?: boolean; updateStats?: boolean }): tf.Tensor[];
+  run(x: tf.Tensor, outputs: string[], opts?: ForwardOptions): tf.Tensor[];
   /** Current weights and BatchNorm running stats as float arrays, keyed by initializer name. */
   getWeights(): Map<string, Float32Array>;
   setWeights(w: Map<string, Float32Array>): void;
@@ -45,3 +67,24 @@ export interface EnergyGrad {
   setWeights(w: Map<string, Float32Array>): void;
   dispose(): Promise<void> | void;
 }
+
+/** Options of one call of a parameter-gradient engine (src/engine/engine.ts). */
+export interface CallOptions {
+  /** BatchNorm mode of this call: 'train' (batch statistics) or 'eval' (running statistics). */
+  bnMode?: BnMode;
+  exampleShape?: number[];
+}
+
+export interface VjpResult {
+  /** Logits [batch, K] of the pass. */
+  logits: Float32Array;
+  /** Trainable initializer → ∂L/∂w (same layout as the initializer). */
+  grads: Map<string, Float32Array>;
+  /** ∂L/∂x, when the engine computes it. */
+  gradX?: Float32Array;
+  /** BatchNorm node → the batch statistics it used (bnMode 'train' only). */
+  bnStats?: Map<string, BnBatchStats>;
+}
+
+/** ∂L/∂logits from the logits of the same pass: the loss and its gradient [batch, K]. */
+export type LossFn = (logits: Float32Array, batch: number, classes: number) => { loss: number; gLogits: Float32Array };

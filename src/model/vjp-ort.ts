@@ -11,6 +11,7 @@ import { buildVjpGraph, type BnMode, type VjpGraph, type VjpGraphOptions } from 
 import { OrtRunner, replaceWeightTensors } from './ort-runner.ts';
 import { MismatchError, OnnxError } from '../util/errors.ts';
 import { logSumExp } from '../util/logsumexp.ts';
+import type { BnBatchStats, CallOptions, LossFn, VjpResult } from './types.ts';
 
 export interface VjpOrtOptions extends Omit<VjpGraphOptions, 'bnMode'> {
   /** Default BatchNorm mode of forward/vjp (default 'train'). */
@@ -21,31 +22,10 @@ export interface VjpOrtOptions extends Omit<VjpGraphOptions, 'bnMode'> {
   exampleShape?: number[];
 }
 
-export interface BnBatchStats {
-  mean: Float32Array;
-  /** Unbiased batch variance (for the running-variance update). */
-  varUnbiased: Float32Array;
-  momentum: number;
-  /** Initializers of the running mean and variance. */
-  meanName: string;
-  varName: string;
-}
+export type { BnBatchStats, CallOptions, LossFn, VjpResult };
 
-export interface VjpResult {
-  logits: Float32Array;
-  /** Trainable initializer → ∂L/∂w (same layout as the initializer). */
-  grads: Map<string, Float32Array>;
-  gradX?: Float32Array;
-  /** BatchNorm node → the batch statistics it used (bnMode 'train' only). */
-  bnStats?: Map<string, BnBatchStats>;
-}
 
-export interface CallOptions {
-  bnMode?: BnMode;
-  exampleShape?: number[];
-}
 
-export type LossFn = (logits: Float32Array, batch: number, classes: number) => { loss: number; gLogits: Float32Array };
 
 interface Mode {
   graph: VjpGraph;
@@ -56,6 +36,9 @@ interface Mode {
 }
 
 export class VjpOrt {
+  /** The engine name (src/engine/engine.ts: VjpOrt is the onnxruntime GradEngine). */
+  readonly name = 'ort' as const;
+  readonly numClasses: number;
   private weightTensors = new Map<string, ort.Tensor>();
   private modes = new Map<BnMode, Promise<Mode>>();
 
@@ -65,6 +48,7 @@ export class VjpOrt {
     first: Mode,
   ) {
     this.modes.set(first.graph.bnMode, Promise.resolve(first));
+    this.numClasses = first.graph.numClasses;
     // Every float initializer (BN running statistics too, which a 'train' graph does not read).
     for (const t of model.graph!.initializer ?? []) {
       if (t.dataType !== onnx.TensorProto.DataType.FLOAT) continue;

@@ -11,3 +11,14 @@ export function logSumExp(v: ArrayLike<number>, off = 0, n = v.length - off): nu
   for (let i = 0; i < n; i++) s += Math.exp(v[off + i] - m);
   return m + Math.log(s);
 }
+
+/** Row-wise log-softmax pieces: lse[b] and softmax p[b, k] (float64 sums). */
+export function softmaxRows(logits: Float32Array, B: number, K: number): { lse: Float64Array; p: Float64Array } {
+  const lse = new Float64Array(B);
+  const p = new Float64Array(B * K);
+  for (let b = 0; b < B; b++) {
+    lse[b] = logSumExp(logits, b * K, K);
+    for (let k = 0; k < K; k++) p[b * K + k] = Math.exp(logits[b * K + k] - lse[b]);
+  }
+  return { lse, p };
+}

@@ -10,11 +10,11 @@ import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { importModel } from '../../src/model/importer.ts';
 import { VjpOrt, updateRunningStats } from '../../src/model/vjp-ort.ts';
-import { jemLoss, crossEntropy, predictionEntropy } from '../../src/jem/objective.ts';
-import { jemLossOrt, entropyGrad, crossEntropyGrad } from '../../src/jem/objective-ort.ts';
+import { jemLossTf, crossEntropy, predictionEntropy } from '../jem/jem-loss-tf.ts';
+import { jemLoss, entropyGrad, crossEntropyGrad } from '../../src/jem/objective.ts';
 import { AdamW } from '../../src/engine/adamw.ts';
 import { runTrainer, type TrainerOptions } from '../../src/adapt/trainer.ts';
-import { adamStepTf } from '../../src/engine/adamw-tf.ts';
+import { adamStepTf } from '../engine/adamw-tf.ts';
 import { loadCheckpoint } from '../../src/adapt/checkpoint.ts';
 import type { AdaptConfig, Method } from '../../src/adapt/config.ts';
 import { DivergenceError } from '../../src/util/errors.ts';
@@ -54,7 +54,7 @@ test('one JEM update (fixed SGLD samples): ort engine = tfjs engine (grads, Adam
     const w = { xent: 1, ebm: 1, l2: 0.1, pxy: 0.5 };
     const parts: Record<string, number> = {};
     const t = tfGrads(vars, () => {
-      const p = jemLoss(
+      const p = jemLossTf(
         (x, o) => model.logits(x, o),
         {
           source: { x: tf.tensor(xs, [B, ...SHAPE]), y: tf.tensor1d(ys, 'int32') },
@@ -68,7 +68,7 @@ test('one JEM update (fixed SGLD samples): ort engine = tfjs engine (grads, Adam
       for (const [k, v] of Object.entries(p)) if (k !== 'loss' && v instanceof tf.Tensor) parts[k] = v.dataSync()[0];
       return p.loss;
     });
-    const o = await jemLossOrt(ort, 3, DIM, { source: { x: xs, y: ys }, target: xt, samples: smp, pxy: { x: xs, y: ys, samples: smp, sampleY: ys } }, w, true);
+    const o = await jemLoss(ort, 3, DIM, { source: { x: xs, y: ys }, target: xt, samples: smp, pxy: { x: xs, y: ys, samples: smp, sampleY: ys } }, w, true);
     assert.ok(Math.abs(o.loss - t.loss) <= 1e-4 * Math.max(1, Math.abs(t.loss)), `loss ${o.loss} vs ${t.loss}`);
     for (const k of ['xent', 'ebm', 'l2', 'pxy', 'eData', 'eSamples']) assert.ok(Math.abs(o.parts[k] - parts[k]) <= 1e-4 * Math.max(1, Math.abs(parts[k])), `${k}: ${o.parts[k]} vs ${parts[k]}`);
     assert.deepEqual([...o.grads.keys()].sort(), [...vars.keys()].sort());
@@ -119,9 +119,9 @@ test('JEM with the label-marginal prior and --ebm-params bn: ort = tfjs (energy 
     const batch = () => ({ source: { x: tf.tensor(xs, [B, ...SHAPE]), y: tf.tensor1d(ys, 'int32') }, target: tf.tensor(xt, [B, ...SHAPE]), samples: tf.tensor(smp, [B, ...SHAPE]) });
     const f = (x: tf.Tensor, o: { training: boolean; updateStats: boolean }) => model.logits(x, o);
     // tfjs: the other terms over every parameter + the energy terms over the BN affine ones.
-    const rest = tfGrads(vars, () => jemLoss(f, batch(), w, false, false, 'rest').loss);
-    const energy = tfGrads(new Map([...vars].filter(([k]) => bn.has(k))), () => jemLoss(f, batch(), w, false, false, 'energy').loss);
-    const o = await jemLossOrt(ort, 3, DIM, { source: { x: xs, y: ys }, target: xt, samples: smp }, w, false);
+    const rest = tfGrads(vars, () => jemLossTf(f, batch(), w, false, false, 'rest').loss);
+    const energy = tfGrads(new Map([...vars].filter(([k]) => bn.has(k))), () => jemLossTf(f, batch(), w, false, false, 'energy').loss);
+    const o = await jemLoss(ort, 3, DIM, { source: { x: xs, y: ys }, target: xt, samples: smp }, w, false);
     assert.ok(Math.abs(o.loss - rest.loss - energy.loss) < 1e-4 * Math.max(1, Math.abs(o.loss)), `loss ${o.loss} vs ${rest.loss} + ${energy.loss}`);
     assert.ok(o.parts.marginal > 0 && o.batchMarginal && Math.abs(o.batchMarginal.reduce((a, b) => a + b, 0) - 1) < 1e-6);
     for (const [k, g] of rest.grads) {
@@ -131,7 +131,7 @@ test('JEM with the label-marginal prior and --ebm-params bn: ort = tfjs (energy 
       assert.ok(relErr(o.grads.get(k)!, ref) < 1e-4, `grad ${k}: rel ${relErr(o.grads.get(k)!, ref)}`);
     }
     // The energy terms alone (no xent, no marginal) touch only the BN affine parameters.
-    const only = await jemLossOrt(ort, 3, DIM, { target: xt, samples: smp }, { ...w, xent: 0, marginal: 0 }, false);
+    const only = await jemLoss(ort, 3, DIM, { target: xt, samples: smp }, { ...w, xent: 0, marginal: 0 }, false);
     const nonzero = [...only.grads].filter(([, g]) => g.some((v) => v !== 0)).map(([k]) => k).sort();
     assert.deepEqual(nonzero, [...bn].sort());
     for (const g of [...rest.grads.values(), ...energy.grads.values()]) g.dispose();
@@ -215,7 +215,7 @@ test('ort engine baselines: adabn sets exact pooled BN stats only, tent moves BN
     const d = tmp();
     dirs.push(d);
     const o = await opts(m, d, cfg);
-    return runAndDiff(o, new Map([...o.ort!.getWeights()].map(([k, a]) => [k, Float32Array.from(a)])));
+    return runAndDiff(o, new Map([...o.engine.getWeights()].map(([k, a]) => [k, Float32Array.from(a)])));
   };
   try {
     assert.deepEqual((await run('source-only')).changed, []);
@@ -270,7 +270,7 @@ test('ort engine, JEM without the energy term (ebm 0, l2 0): no SGLD is run, xen
   const d = tmp();
   try {
     const o = await opts('jem', d, { ebmWeight: 0, l2Weight: 0, marginalWeight: 1 });
-    const { r, changed } = await runAndDiff(o, new Map([...o.ort!.getWeights()].map(([k, a]) => [k, Float32Array.from(a)])));
+    const { r, changed } = await runAndDiff(o, new Map([...o.engine.getWeights()].map(([k, a]) => [k, Float32Array.from(a)])));
     assert.equal(r.steps, 6);
     assert.ok(changed.includes('fc1.weight') && changed.includes('fc2.weight'));
     const lines = readMetrics(d);
@@ -330,7 +330,7 @@ test('ort engine, --ebm-optimizer separate: the energy weight sets the energy st
     const d = tmp();
     try {
       const o = await opts('jem', d, { steps: 1, xentWeight: 0, marginalWeight: 0, l2Weight: 0, lr: 1e-3, ...cfg });
-      const before = new Map([...o.ort!.getWeights()].map(([k, a]) => [k, Float32Array.from(a)]));
+      const before = new Map([...o.engine.getWeights()].map(([k, a]) => [k, Float32Array.from(a)]));
       const r = await runTrainer(o);
       let mx = 0;
       for (const [k, a] of r.weights) {

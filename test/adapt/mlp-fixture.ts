@@ -8,6 +8,8 @@ import { importModel } from '../../src/model/importer.ts';
 import { VjpOrt } from '../../src/model/vjp-ort.ts';
 import { EnergyGradOrt } from '../../src/model/energy-grad-ort.ts';
 import type { TrainerOptions } from '../../src/adapt/trainer.ts';
+import type { GradEngine } from '../../src/engine/engine.ts';
+import { TfjsGradEngine } from '../../src/engine/tfjs-engine.ts';
 import { resolveConfig, type AdaptConfig, type Method } from '../../src/adapt/config.ts';
 import type { Trainable } from '../../src/model/types.ts';
 import { blobs, unlabeled } from './synthetic.ts';
@@ -22,18 +24,17 @@ export const target = blobs(96, DIM, 3, 1.5, 2);
 /**
  * Trainer options for `method` (tent trains BatchNorm affine, the others every parameter): 6 small
  * updates unless `cfg` says otherwise; JEM samples with the onnxruntime ∂E/∂x graph on both engines.
- * The caller disposes a tfjs model (`o.model`).
+ * The caller disposes the engine (`o.engine.dispose()`).
  */
 export async function trainerOptions(method: Method, expDir: string, cfg: Partial<AdaptConfig>, o: { seed?: number; engine?: 'ort' | 'tfjs' } = {}): Promise<TrainerOptions> {
   const trainable: Trainable = method === 'tent' ? 'bn' : 'all';
   const engine = o.engine ?? 'ort';
-  const ort = engine === 'ort' ? await VjpOrt.create(proto, { logitsName: 'logits', trainable, bnMode: 'train', threads: 1 }) : null;
-  const model = engine === 'tfjs' ? importModel(proto, { trainable }) : null;
+  const gradEngine: GradEngine =
+    engine === 'ort' ? await VjpOrt.create(proto, { logitsName: 'logits', trainable, bnMode: 'train', threads: 1 }) : new TfjsGradEngine(importModel(proto, { trainable }), SHAPE);
   const eg = method === 'jem' ? await EnergyGradOrt.create(proto, { logitsName: 'logits', threads: 1 }) : null;
   return {
     method,
-    model,
-    ort,
+    engine: gradEngine,
     energyGrad: eg,
     samplerSharesModel: false,
     exampleShape: SHAPE,

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { makeFakeModel } from '../jem/fake-model.ts';
 import { TfjsEnergyGrad } from '../../src/jem/energy-grad-tfjs.ts';
 import { runTrainer, type TrainerOptions } from '../../src/adapt/trainer.ts';
+import { TfjsGradEngine } from '../../src/engine/tfjs-engine.ts';
 import { resolveConfig, type AdaptConfig, type Method } from '../../src/adapt/config.ts';
 import { listCheckpoints } from '../../src/adapt/checkpoint.ts';
 import { DivergenceError } from '../../src/util/errors.ts';
@@ -19,7 +20,7 @@ function opts(method: Method, expDir: string, cfg: Partial<AdaptConfig>, seed = 
   const model = makeFakeModel(DIM, 12, 3, 99, method === 'tent' ? 'bn' : 'all');
   return {
     method,
-    model,
+    engine: new TfjsGradEngine(model, [DIM]),
     energyGrad: method === 'jem' ? new TfjsEnergyGrad(model, [DIM], false) : null,
     samplerSharesModel: true,
     exampleShape: [DIM],
@@ -126,7 +127,7 @@ test('baselines: source-only copies, adabn moves BN stats only, tent moves BN af
     const d = tmp();
     dirs.push(d);
     const o = opts(m, d, cfg);
-    return runAndDiff(o, o.model!.getWeights());
+    return runAndDiff(o, o.engine.getWeights());
   };
   try {
     assert.deepEqual((await run('source-only')).changed, []);
@@ -149,7 +150,7 @@ test('jem on tfjs with --ebm-params bn: the energy terms alone move only BN scal
     const d = tmp();
     dirs.push(d);
     const o = { ...opts('jem', d, { bnMode: 'eval', ...cfg }), ebmParams: new Set(['bn.scale', 'bn.bias']) };
-    return runAndDiff(o, o.model!.getWeights());
+    return runAndDiff(o, o.engine.getWeights());
   };
   try {
     const energyOnly = await run({ xentWeight: 0, marginalWeight: 0 });

@@ -4,7 +4,7 @@
  * BatchNorm follows ONNX: running = momentum·running + (1 − momentum)·batch.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ImportedModel, Trainable } from '../../src/model/types.ts';
+import type { ForwardOptions, ImportedModel, Trainable } from '../../src/model/types.ts';
 import { Rng } from '../../src/util/rng.ts';
 
 let counter = 0;
@@ -31,7 +31,7 @@ export function makeFakeModel(inDim: number, hidden: number, classes: number, se
     kinds.set(name, kind);
   }
   const v = (n: string): tf.Variable => variables.get(n) as tf.Variable;
-  const logits = (x: tf.Tensor, opts: { training?: boolean; updateStats?: boolean } = {}): tf.Tensor2D =>
+  const logits = (x: tf.Tensor, opts: ForwardOptions = {}): tf.Tensor2D =>
     tf.tidy(() => {
       const flat = x.reshape([x.shape[0], inDim]) as tf.Tensor2D;
       const h = tf.add(tf.matMul(flat, v('W1') as tf.Tensor2D), v('b1'));
@@ -41,6 +41,14 @@ export function makeFakeModel(inDim: number, hidden: number, classes: number, se
         const m = tf.moments(h, 0);
         mu = m.mean;
         va = m.variance;
+        const n = x.shape[0];
+        opts.bnStatsSink?.set('bn', {
+          mean: Float32Array.from(m.mean.dataSync() as Float32Array),
+          varUnbiased: Float32Array.from(m.variance.dataSync() as Float32Array, (s) => (n > 1 ? (s * n) / (n - 1) : s)),
+          momentum,
+          meanName: 'bn.mean',
+          varName: 'bn.var',
+        });
         if (opts.updateStats) {
           v('bn.mean').assign(tf.add(tf.mul(momentum, v('bn.mean')), tf.mul(1 - momentum, m.mean)));
           v('bn.var').assign(tf.add(tf.mul(momentum, v('bn.var')), tf.mul(1 - momentum, m.variance)));

@@ -6,8 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { marginalPriorGrad } from '../../src/jem/objective-ort.ts';
-import { jemLoss, marginalPriorTf } from '../../src/jem/objective.ts';
+import { marginalPriorGrad } from '../../src/jem/objective.ts';
+import { jemLossTf, marginalPriorTf } from './jem-loss-tf.ts';
 import { labelMarginal } from '../../src/jem/marginal-prior.ts';
 import { MismatchError } from '../../src/util/errors.ts';
 import { Rng } from '../../src/util/rng.ts';
@@ -115,9 +115,9 @@ test('jemLoss split: energy terms + the others = the whole loss (same parts)', (
   const mk = () => tf.tensor2d(Float32Array.from({ length: B * 3 }, () => r.normal()), [B, 3]);
   const batch = { source: { x: mk(), y: tf.tensor1d([0, 1, 2, 3, 0, 1], 'int32') }, target: mk(), samples: mk() };
   const weights = { xent: 1, ebm: 0.5, l2: 0.1, pxy: 0, marginal: 2, prior: PRIOR };
-  const all = jemLoss(f, batch, weights, false);
-  const energy = jemLoss(f, batch, weights, false, false, 'energy');
-  const rest = jemLoss(f, batch, weights, false, false, 'rest');
+  const all = jemLossTf(f, batch, weights, false);
+  const energy = jemLossTf(f, batch, weights, false, false, 'energy');
+  const rest = jemLossTf(f, batch, weights, false, false, 'rest');
   const v = (t: tf.Scalar) => t.dataSync()[0];
   assert.ok(Math.abs(v(all.loss) - v(energy.loss) - v(rest.loss)) < 1e-5);
   assert.ok(v(all.marginal) > 0 && v(energy.marginal) === 0 && v(rest.marginal) === v(all.marginal));

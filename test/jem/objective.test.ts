@@ -5,7 +5,8 @@ import { makeFakeModel } from './fake-model.ts';
 import { TfjsEnergyGrad } from '../../src/jem/energy-grad-tfjs.ts';
 import { energiesFromLogits, energyTf } from '../../src/jem/energy.ts';
 import { logSumExp } from '../../src/util/logsumexp.ts';
-import { ebmWeightAt, jemLoss } from '../../src/jem/objective.ts';
+import { ebmWeightAt } from '../../src/jem/objective.ts';
+import { jemLossTf } from './jem-loss-tf.ts';
 import { sgldOptions, sgldSample } from '../../src/jem/sampler.ts';
 import { Rng } from '../../src/util/rng.ts';
 
@@ -73,7 +74,7 @@ test('a JEM loss gradient step lowers data energy relative to sample energy', as
   for (let i = 0; i < 3; i++) {
     tf.tidy(() => {
       const { grads } = tf.variableGrads(() => {
-        const p = jemLoss((x, o) => model.logits(x, o), { target: tf.tensor2d(data, [64, 10]), samples: tf.tensor2d(samples, [64, 10]) }, { xent: 0, ebm: 1, l2: 0, pxy: 0 }, false);
+        const p = jemLossTf((x, o) => model.logits(x, o), { target: tf.tensor2d(data, [64, 10]), samples: tf.tensor2d(samples, [64, 10]) }, { xent: 0, ebm: 1, l2: 0, pxy: 0 }, false);
         return p.loss;
       }, vars);
       for (const v of vars) v.assign(v.sub(grads[v.name].mul(0.05)));

@@ -11,7 +11,7 @@ import { EnergyGradOrt } from '../../src/model/energy-grad-ort.ts';
 import { EnergyGradVjp } from '../../src/model/energy-grad-vjp.ts';
 import { createEnergyGrad } from '../../src/adapt/adapt.ts';
 import { samplerBnMode, resolveConfig } from '../../src/adapt/config.ts';
-import { jemLossOrt } from '../../src/jem/objective-ort.ts';
+import { jemLoss } from '../../src/jem/objective.ts';
 import { importModel } from '../../src/model/importer.ts';
 import { TfjsEnergyGrad } from '../../src/jem/energy-grad-tfjs.ts';
 import { Rng } from '../../src/util/rng.ts';
@@ -50,7 +50,7 @@ test('the sampler scores chains as the loss scores samples, in eval and in train
     sampler.setWeights(w);
     const s = await sampler.energyAndGrad(x, B);
     const training = bnMode === 'train';
-    const loss = await jemLossOrt(eng, 3, DIM, { target, samples: x }, { xent: 0, ebm: 1, l2: 0, pxy: 0 }, training, training);
+    const loss = await jemLoss(eng, 3, DIM, { target, samples: x }, { xent: 0, ebm: 1, l2: 0, pxy: 0 }, training, training);
     assert.ok(Math.abs(mean(s.energy) - loss.parts.eSamples) < 1e-4 * Math.max(1, Math.abs(loss.parts.eSamples)), `${bnMode}: sampler ${mean(s.energy)} vs loss ${loss.parts.eSamples}`);
     await sampler.dispose();
   }
@@ -58,7 +58,7 @@ test('the sampler scores chains as the loss scores samples, in eval and in train
   const evalSampler = await EnergyGradOrt.create(proto, { logitsName: 'logits', exampleShape: SHAPE, ...CPU });
   evalSampler.setWeights(w);
   const e = mean((await evalSampler.energyAndGrad(x, B)).energy);
-  const lt = await jemLossOrt(eng, 3, DIM, { target, samples: x }, { xent: 0, ebm: 1, l2: 0, pxy: 0 }, true, true);
+  const lt = await jemLoss(eng, 3, DIM, { target, samples: x }, { xent: 0, ebm: 1, l2: 0, pxy: 0 }, true, true);
   assert.ok(Math.abs(e - lt.parts.eSamples) > 0.05, `eval ${e} vs train ${lt.parts.eSamples}: the test could not tell the modes apart`);
   await Promise.all([evalSampler.dispose(), eng.dispose()]);
 });

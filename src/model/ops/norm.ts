@@ -44,6 +44,16 @@ function batchNorm(ctx: OpCtx): (Value | undefined)[] {
   const m1 = tf.scalar(1 - momentum);
   const newMean = tf.add(tf.mul(toTensor(meanV), m), tf.mul(bm, m1));
   const newVar = tf.add(tf.mul(toTensor(varV), m), tf.mul(bvUnbiased, m1));
+  if (ctx.bnStatsSink) {
+    const node = ctx.node;
+    ctx.bnStatsSink.set(node.name || `bn${ctx.index}`, {
+      mean: Float32Array.from(bm.dataSync() as Float32Array),
+      varUnbiased: Float32Array.from(bvUnbiased.dataSync() as Float32Array),
+      momentum,
+      meanName: node.input?.[3] ?? '',
+      varName: node.input?.[4] ?? '',
+    });
+  }
   if (ctx.training && ctx.updateStats) {
     for (const [v, nv] of [
       [meanV, newMean],

@@ -3,6 +3,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { NodeProto } from '../onnx-io.ts';
 import { OnnxError, UnsupportedOpError } from '../../util/errors.ts';
 import type { Value } from './value.ts';
+import type { BnBatchStats } from '../types.ts';
 
 export interface OpCtx {
   node: NodeProto;
@@ -13,6 +14,8 @@ export interface OpCtx {
   opset: number;
   training: boolean;
   updateStats: boolean;
+  /** Training mode: BatchNormalization reports its batch statistics here (by node name). */
+  bnStatsSink?: Map<string, BnBatchStats>;
   /** Variables by initializer name (BatchNormalization updates running statistics through this). */
   variables: Map<string, tf.Variable>;
 }

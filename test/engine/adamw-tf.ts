@@ -1,6 +1,6 @@
-/** The one AdamW (adamw.ts) applied to tfjs variables, for the tfjs engine. */
+/** Test helper: the one AdamW (src/engine/adamw.ts) applied to tfjs variables, for autodiff references. */
 import * as tf from '@tensorflow/tfjs';
-import type { AdamW } from './adamw.ts';
+import type { AdamW } from '../../src/engine/adamw.ts';
 
 /**
  * One AdamW step of tfjs variables: the gradients and the variables are read into arrays, stepped
