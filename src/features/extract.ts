@@ -4,9 +4,9 @@
  * (Kaldi reads int16 WAVs as raw integers). All arithmetic is float64; frames are processed one
  * after another through buffers allocated once per call.
  */
+import { RealFft } from '../audio/fft.ts';
 import { Rng } from '../util/rng.ts';
 import { dctMatrix, lifterCoeffs } from './dct.ts';
-import { RealFft } from './fft.ts';
 import {
   dither, extractFrame, firstSampleOfFrame, FLT_EPSILON, logEnergy, numFrames, preemphWindowSums, processFrame, processFrameFrom,
 } from './framing.ts';

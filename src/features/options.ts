@@ -4,6 +4,7 @@
  * deterministic unless asked otherwise (pass `--dither 1 --seed N` for Kaldi's behaviour; the
  * dither noise then comes from a seeded Rng).
  */
+import { nextPow2 } from '../audio/fft.ts';
 import { ConfigError } from '../util/errors.ts';
 
 export type WindowType = 'povey' | 'hamming' | 'hanning' | 'rectangular' | 'blackman';
@@ -134,10 +135,4 @@ export function frameGeometry(o: FrameOptions): { windowSize: number; windowShif
   const windowShift = Math.trunc(o['sample-frequency'] * 0.001 * o['frame-shift']);
   const paddedSize = o['round-to-power-of-two'] ? nextPow2(windowSize) : windowSize;
   return { windowSize, windowShift, paddedSize };
-}
-
-export function nextPow2(n: number): number {
-  let p = 1;
-  while (p < n) p *= 2;
-  return p;
 }

@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { Rng } from '../../src/util/rng.ts';
 import {
   addNoiseAtSnr, energy, makeNoise, makeRir, estimateRt60, reverb, telephone, mulawEncode, mulawDecode,
-  mulawRoundTrip, bandpass, gain, normalizePeak, peak, convolve, rms, fft,
+  mulawRoundTrip, bandpass, gain, normalizePeak, peak, convolve, rms,
 } from '../../src/audio/effects/index.ts';
+import { RealFft } from '../../src/audio/fft.ts';
 
 function sine(n: number, rate: number, f: number, amp = 0.5): Float32Array {
   const x = new Float32Array(n);
@@ -14,11 +15,9 @@ function sine(n: number, rate: number, f: number, amp = 0.5): Float32Array {
 
 /** Power spectrum by FFT, n a power of two; returns |X[k]|² for k = 0..n/2. */
 function power(x: Float32Array, n = 16384): Float64Array {
-  const re = new Float64Array(n), im = new Float64Array(n);
-  re.set(x.subarray(0, n));
-  fft(re, im);
+  const xs = Float64Array.from(x.subarray(0, n));
   const p = new Float64Array(n / 2 + 1);
-  for (let k = 0; k <= n / 2; k++) p[k] = re[k] * re[k] + im[k] * im[k];
+  new RealFft(n).powerSpectrum(xs, 0, xs.length, p, 0);
   return p;
 }
 
@@ -68,15 +67,26 @@ test('reverb: the synthetic RIR has the requested RT60 and the output keeps leng
 
 test('FFT convolution equals direct convolution', () => {
   const rng = new Rng(9);
-  const a = new Float32Array(300).map(() => rng.normal());
-  const b = new Float32Array(77).map(() => rng.normal());
-  const c = convolve(a, b);
-  assert.equal(c.length, 376);
-  for (let n = 0; n < c.length; n += 13) {
-    let d = 0;
-    for (let k = 0; k < b.length; k++) if (n - k >= 0 && n - k < a.length) d += a[n - k] * b[k];
-    assert.ok(Math.abs(c[n] - d) < 1e-4);
+  for (const [la, lb] of [[300, 77], [1, 1], [5, 1], [1, 9], [16000, 8000]] as const) {
+    const a = new Float32Array(la).map(() => rng.normal());
+    const b = new Float32Array(lb).map(() => rng.normal());
+    const c = convolve(a, b);
+    assert.equal(c.length, la + lb - 1);
+    const step = c.length > 1000 ? 97 : 1;
+    for (let n = 0; n < c.length; n += step) {
+      let d = 0;
+      for (let k = 0; k < b.length; k++) if (n - k >= 0 && n - k < a.length) d += a[n - k] * b[k];
+      // float64 arithmetic, one rounding to float32 at the end
+      assert.ok(Math.abs(c[n] - d) <= 1e-7 * Math.abs(d) + 1e-9 * Math.sqrt(lb), `${la}×${lb}: c[${n}] = ${c[n]}, direct ${d}`);
+    }
   }
+  // a delayed unit impulse returns the signal delayed, exactly in float32
+  const x = new Float32Array(1000).map(() => rng.normal());
+  const d = new Float32Array(41);
+  d[40] = 1;
+  const y = convolve(x, d);
+  for (let i = 0; i < y.length; i++) assert.ok(Math.abs(y[i] - (i >= 40 ? x[i - 40] : 0)) <= 1e-12, `delta: y[${i}]`);
+  assert.equal(convolve(new Float32Array(0), d).length, 0);
 });
 
 test('G.711 µ-law matches the standard code words and error bounds', () => {

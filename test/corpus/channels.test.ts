@@ -3,18 +3,18 @@ import assert from 'node:assert/strict';
 import { Rng } from '../../src/util/rng.ts';
 import { applyChannel } from '../../src/corpus/render.ts';
 import { CHANNELS } from '../../src/corpus/spec.ts';
-import { fft } from '../../src/audio/effects/fft.ts';
+import { RealFft } from '../../src/audio/fft.ts';
 import { energy } from '../../src/audio/effects/noise.ts';
 
 /** Fraction of the energy of x (16 kHz) above `hz`. */
 function energyAbove(x: Float32Array, hz: number): number {
   const n = 16384;
-  const re = new Float64Array(n), im = new Float64Array(n);
-  for (let i = 0; i < Math.min(n, x.length); i++) re[i] = x[i];
-  fft(re, im);
+  const xs = Float64Array.from(x.subarray(0, n));
+  const power = new Float64Array(n / 2 + 1);
+  new RealFft(n).powerSpectrum(xs, 0, xs.length, power, 0);
   let hi = 0, all = 0;
   for (let k = 1; k < n / 2; k++) {
-    const p = re[k] * re[k] + im[k] * im[k];
+    const p = power[k];
     all += p;
     if ((k * 16000) / n > hz) hi += p;
   }

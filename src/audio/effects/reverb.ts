@@ -4,7 +4,7 @@
  * decays 60 dB in `rt60` seconds. Seeded; the output has the input's length and RMS.
  */
 import type { Rng } from '../../util/rng.ts';
-import { convolve } from './fft.ts';
+import { nextPow2, RealFft } from '../fft.ts';
 import { rms } from './noise.ts';
 
 export interface ReverbOptions {
@@ -68,6 +68,35 @@ export function estimateRt60(h: Float32Array, rate: number): number {
   }
   const slope = (m * sxy - sx * sy) / (m * sxx - sx * sx); // dB per second
   return -60 / slope;
+}
+
+/** One RealFft per transform size (its tables and work buffers), shared by all convolve calls. */
+const fftBySize = new Map<number, RealFft>();
+
+/**
+ * Full linear convolution of x and h (length x.length + h.length − 1; empty when either is),
+ * by FFT in float64: both zero-padded to the next power of two n >= that length, multiplied as
+ * half spectra (n/2+1 bins, real input), transformed back by the inverse real FFT.
+ */
+export function convolve(x: Float32Array, h: Float32Array): Float32Array {
+  if (x.length === 0 || h.length === 0) return new Float32Array(0);
+  const outLen = x.length + h.length - 1;
+  const n = Math.max(2, nextPow2(outLen));
+  let f = fftBySize.get(n);
+  if (!f) fftBySize.set(n, (f = new RealFft(n)));
+  const bins = (n >> 1) + 1;
+  const xr = new Float64Array(bins), xi = new Float64Array(bins);
+  const hr = new Float64Array(bins), hi = new Float64Array(bins);
+  f.transform(Float64Array.from(x), 0, x.length, xr, xi);
+  f.transform(Float64Array.from(h), 0, h.length, hr, hi);
+  for (let k = 0; k < bins; k++) {
+    const r = xr[k] * hr[k] - xi[k] * hi[k];
+    xi[k] = xr[k] * hi[k] + xi[k] * hr[k];
+    xr[k] = r;
+  }
+  const y = new Float64Array(n);
+  f.inverseTransform(xr, xi, y);
+  return Float32Array.from(y.subarray(0, outLen));
 }
 
 /** Convolve with a seeded synthetic RIR; output keeps the input's length and RMS. */

@@ -6,6 +6,9 @@
  * through the bit-reversal table. Complex values are interleaved (re, im) in one Float64Array;
  * twiddles and the permutation are precomputed once per size; nothing is allocated per call.
  * Sizes that are not powers of two fall back to a direct O(n²) DFT with precomputed tables.
+ * `inverseTransform` maps the half spectrum back to the n real values through the same complex
+ * FFT. This is the project's one FFT: the feature front end (features/extract.ts) and the FFT
+ * convolution of the reverb (audio/effects/reverb.ts) both use it.
  */
 
 export class RealFft {
@@ -22,6 +25,8 @@ export class RealFft {
   private readonly direct: boolean;
   private readonly dRe: Float64Array;
   private readonly dIm: Float64Array;
+  /** Input buffer of the inverse transform (2m values), allocated on its first use. */
+  private inv: Float64Array | null = null;
 
   constructor(n: number) {
     if (!Number.isInteger(n) || n < 2) throw new RangeError(`FFT size must be an integer >= 2, got ${n}`);
@@ -167,6 +172,41 @@ export class RealFft {
     }
   }
 
+  /**
+   * Inverse of `transform`: the n real values x[j] = (1/n) Σ_{k<n} X[k] e^{+2πijk/n} of the
+   * Hermitian spectrum whose half X[k], k = 0..n/2, is in re/im (length >= n/2+1), written to
+   * out[outOff .. outOff+n). The imaginary parts of X[0] and (n even) X[n/2] are ignored, as for
+   * the spectrum of a real signal. Computed through the same n/2-point complex FFT: the half
+   * spectrum is folded back into the spectrum Z of the packed sequence z[j] = x[2j] + i·x[2j+1]
+   * (Z[k] = E[k] + i·O[k], E = (X[k] + conj X[m−k])/2, O = (X[k] − conj X[m−k])·e^{+2πik/n}/2),
+   * and z = conj(FFT(conj Z))/m. re and im are not modified.
+   */
+  inverseTransform(re: Float64Array, im: Float64Array, out: Float64Array, outOff = 0): void {
+    if (this.direct) return this.idft(re, im, out, outOff);
+    const { m, cosN, sinN } = this;
+    const w = (this.inv ??= new Float64Array(2 * m));
+    // conj Z, interleaved, as the input of the forward complex FFT
+    const x0 = re[0], xm = re[m];
+    w[0] = 0.5 * (x0 + xm);
+    w[1] = -0.5 * (x0 - xm);
+    for (let k = 1; k < m; k++) {
+      const q = m - k;
+      const ar = re[k], ai = im[k], br = re[q], bi = -im[q]; // X[k] and conj X[m−k]
+      const er = 0.5 * (ar + br), ei = 0.5 * (ai + bi);
+      const dr = 0.5 * (ar - br), di = 0.5 * (ai - bi);
+      const c = cosN[k], s = sinN[k]; // O = D·e^{+2πik/n}
+      const or = dr * c - di * s, oi = dr * s + di * c;
+      w[2 * k] = er - oi; // Z = E + i·O
+      w[2 * k + 1] = -(ei + or); // conj
+    }
+    this.complexFft(w, 0, 2 * m);
+    const z = this.z, g = 1 / m;
+    for (let j = 0; j < m; j++) {
+      out[outOff + 2 * j] = z[2 * j] * g;
+      out[outOff + 2 * j + 1] = -z[2 * j + 1] * g;
+    }
+  }
+
   /** The m-point complex FFT of the packed input into z, natural order. */
   private complexFft(x: Float64Array, off: number, len: number): void {
     const { m, rev, z } = this;
@@ -265,8 +305,6 @@ export class RealFft {
     }
   }
 
-
-
   private dft(x: Float64Array, off: number, len: number, outRe: Float64Array, outIm: Float64Array): void {
     const { n, cosN, sinN } = this;
     for (let k = 0; k <= n >> 1; k++) {
@@ -282,6 +320,29 @@ export class RealFft {
       outIm[k] = si;
     }
   }
+  private idft(re: Float64Array, im: Float64Array, out: Float64Array, outOff: number): void {
+    const { n, cosN, sinN } = this;
+    const h = n >> 1, even = (n & 1) === 0;
+    const top = even ? h - 1 : h; // bins with a distinct mirror image
+    for (let j = 0; j < n; j++) {
+      let s = re[0], idx = 0;
+      for (let k = 1; k <= top; k++) {
+        idx += j;
+        if (idx >= n) idx -= n;
+        s += 2 * (re[k] * cosN[idx] - im[k] * sinN[idx]);
+      }
+      if (even) s += j & 1 ? -re[h] : re[h];
+      out[outOff + j] = s / n;
+    }
+  }
+
+}
+
+/** The smallest power of two >= n (1 for n <= 1). */
+export function nextPow2(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
 }
 
 /** Naive O(n²) DFT (float64), for tests. */
