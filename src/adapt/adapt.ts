@@ -17,21 +17,18 @@ import { EnergyGradVjp } from '../model/energy-grad-vjp.ts';
 import { exportModel } from '../model/exporter.ts';
 import type { EnergyGrad, Trainable } from '../model/types.ts';
 import { TfjsEnergyGrad } from '../jem/energy-grad-tfjs.ts';
-import { ConfigError, JemdaError, MismatchError } from '../util/errors.ts';
+import { ConfigError, MismatchError } from '../util/errors.ts';
 import { log, warn } from '../util/log.ts';
 import { writeJsonAtomic } from '../util/atomic.ts';
 import { resolveConfig, samplerBnMode, type AdaptConfig, type Method, METHODS } from './config.ts';
 import { loadLabeled, loadUnlabeled } from './inputs.ts';
 import { runTrainer, type TrainerResult } from './trainer.ts';
 import type { LabeledSet } from './types.ts';
-import * as tf from '@tensorflow/tfjs';
-import { VjpOrt } from '../model/vjp-ort.ts';
 import { resolveTrainable } from '../model/vjp-graph.ts';
 import { findLogits } from '../model/logits.ts';
 import type { ImportedModel } from '../model/types.ts';
-import { resolveEngine, type EngineChoice } from '../engine/resolve.ts';
-import type { GradEngine } from '../engine/engine.ts';
-import { TfjsGradEngine } from '../engine/tfjs-engine.ts';
+import type { EngineChoice } from '../engine/resolve.ts';
+import { engineModel, openGradEngine } from '../engine/open.ts';
 
 export const ADAPTATION_KEY = 'jemda.adaptation';
 
@@ -95,27 +92,14 @@ export async function adapt(a: AdaptArgs): Promise<AdaptOutcome> {
   }
 
   const trainable: Trainable = cfg.trainable === 'auto' ? (method === 'tent' ? 'bn' : 'all') : cfg.trainable;
-  const chosen = resolveEngine(a.engine, tf.getBackend());
-  let engine = chosen.engine;
   const samplerBackend = a.samplerBackend ?? 'ort';
   const logitsChoice = findLogits(proto, a.logits);
   const logitsName = logitsChoice.name;
-  let ortEng: VjpOrt | null = null;
-  if (engine === 'ort') {
-    try {
-      ortEng = await VjpOrt.create(proto, { logitsName, trainable, bnMode: cfg.bnMode, threads: a.threads, exampleShape });
-    } catch (e) {
-      // 'auto' falls back to the importer when the VJP graph cannot be derived (e.g. an op without a backward rule).
-      if (a.engine === 'ort' || !(e instanceof JemdaError)) throw e;
-      warn(`onnxruntime VJP graph unavailable (${(e as Error).message}); falling back to the tfjs engine`);
-      engine = 'tfjs';
-    }
-  }
-  log(`parameter engine: ${engine === 'ort' ? 'onnxruntime (VJP graph)' : `tfjs (${tf.getBackend()})`} — ${engine === chosen.engine ? chosen.reason : 'fallback'}`);
+  const gradEngine = await openGradEngine(proto, { choice: a.engine, logitsName, trainable, bnMode: cfg.bnMode, threads: a.threads, exampleShape, what: 'adapt' });
+  const engine = gradEngine.name;
   log(`logits: '${logitsName}' (${logitsChoice.reason})`);
-  let model: ImportedModel | null = null;
-  if (engine === 'tfjs' || samplerBackend === 'tfjs') model = importModel(proto, { trainable, logits: a.logits });
-  const gradEngine: GradEngine = ortEng ?? new TfjsGradEngine(model as ImportedModel, exampleShape);
+  // The tfjs sampler evaluates the tfjs engine's own model, or (onnxruntime engine) a copy of its own.
+  const model: ImportedModel | null = engineModel(gradEngine) ?? (samplerBackend === 'tfjs' ? importModel(proto, { trainable, logits: a.logits }) : null);
   const numClasses = gradEngine.numClasses;
   if (labels && labels.length !== numClasses) throw new MismatchError(`${a.modelPath}: ${labels.length} labels but the model has ${numClasses} logits`);
 
@@ -198,7 +182,7 @@ export async function adapt(a: AdaptArgs): Promise<AdaptOutcome> {
     process.off('SIGTERM', handlers.SIGTERM);
     await energyGrad?.dispose();
     if (energyGradClass !== energyGrad) await energyGradClass?.dispose();
-    await ortEng?.dispose();
+    if (engine === 'ort') await gradEngine.dispose();
   }
   if (result.interrupted) {
     model?.dispose();

@@ -19,7 +19,7 @@ export class TfjsGradEngine implements GradEngine {
   private readonly initName = new Map<string, string>();
 
   constructor(
-    private readonly model: ImportedModel,
+    readonly model: ImportedModel,
     private readonly exampleShape: number[],
   ) {
     for (const [k, v] of model.variables) this.initName.set(v.name, k);

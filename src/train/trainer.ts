@@ -17,7 +17,7 @@ import { exportModel } from '../model/exporter.ts';
 import { saveModel, type ModelProto } from '../model/onnx-io.ts';
 import { Rng } from '../util/rng.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
-import { ConfigError, DivergenceError, MismatchError, OnnxError } from '../util/errors.ts';
+import { ConfigError, DivergenceError, MismatchError } from '../util/errors.ts';
 import { log } from '../util/log.ts';
 import { progress } from '../util/progress.ts';
 import type { InputLayout } from '../model/frontend.ts';
@@ -29,8 +29,10 @@ import { checkpointDir, listCheckpoints, loadCheckpoint, pruneCheckpoints, saveC
 import { devMetrics } from './dev-eval.ts';
 import type { ExampleSet } from '../eval/ort-logits.ts';
 import { checkSchedule, lrAt, type DecayKind } from './schedule.ts';
-import { createEngine, currentTfjsBackend, type TrainEngine } from './engine.ts';
-import { resolveEngine, type EngineChoice, type EngineName } from '../engine/resolve.ts';
+import { trainStep } from './engine.ts';
+import type { EngineChoice, EngineName } from '../engine/resolve.ts';
+import { openGradEngine } from '../engine/open.ts';
+import { findLogits } from '../model/logits.ts';
 
 
 export interface TrainSet {
@@ -142,20 +144,6 @@ function readMetrics(file: string, upToStep: number): Rec[] {
     .filter((r) => (r.step ?? 0) <= upToStep);
 }
 
-/** The gradient engine, with one log line saying which and why; 'auto' falls back to tfjs for graphs the VJP builder cannot differentiate. */
-async function openEngine(model: ModelProto, choice: EngineChoice, exampleShape: number[], threads?: number): Promise<TrainEngine> {
-  const { engine, reason } = resolveEngine(choice, currentTfjsBackend());
-  try {
-    const e = await createEngine(engine, model, exampleShape, threads);
-    log(`train: gradient engine ${engine === 'ort' ? 'onnxruntime (VJP graph)' : `tfjs (${currentTfjsBackend() || 'default backend'})`} (${reason})`);
-    return e;
-  } catch (err) {
-    if (choice !== 'auto' || engine !== 'ort' || !(err instanceof OnnxError)) throw err;
-    log(`train: gradient engine tfjs (auto: onnxruntime VJP graph not available: ${(err as Error).message})`);
-    return createEngine('tfjs', model, exampleShape, threads);
-  }
-}
-
 export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   const cfg = opts.config;
   const { train, dev, expDir } = opts;
@@ -178,9 +166,17 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   fs.mkdirSync(expDir, { recursive: true });
   writeJsonAtomic(path.join(expDir, 'train-config.json'), { ...cfg, stepsPerEpoch, totalSteps, numTrain: n, numDev: dev.labels.length });
 
-  const model = await openEngine(opts.model, cfg.engine ?? 'auto', train.exampleShape, cfg.threads);
-  const trainable = new Set(model.trainable);
-  const shapes = model.shapes;
+  const model = await openGradEngine(opts.model, {
+    choice: cfg.engine ?? 'auto',
+    logitsName: findLogits(opts.model).name,
+    trainable: 'all',
+    bnMode: 'train',
+    exampleShape: train.exampleShape,
+    threads: cfg.threads,
+    what: 'train',
+  });
+  const trainable = new Set(await model.trainableNames());
+  const shapes = model.getShapes();
   const optimizer = new AdamW({ beta1: cfg.beta1, beta2: cfg.beta2, weightDecay: cfg.weightDecay }, decayRank2(shapes));
   const orderRng = new Rng(cfg.seed);
   const augRng = new Rng(cfg.seed ^ 0x5bd1e995);
@@ -283,7 +279,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
           y[i] = train.labels[u];
         }
         const lr = lrAt(step, schedule);
-        const r = await model.step(x, bs, y, cfg.labelSmoothing);
+        const r = await trainStep(model, x, bs, y, cfg.labelSmoothing);
         if (!Number.isFinite(r.loss)) {
           badSteps++;
           if (badSteps > 3) throw new DivergenceError(`training loss is ${r.loss} for ${badSteps} steps in a row at step ${step} (lr ${lr}); lower --lr`);

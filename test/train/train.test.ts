@@ -11,7 +11,9 @@ import { trainModel, DEFAULT_TRAIN_CONFIG, type TrainSet } from '../../src/train
 import { ortLogits, type ExampleSet } from '../../src/eval/ort-logits.ts';
 import { listCheckpoints, loadCheckpoint } from '../../src/train/checkpoint.ts';
 import { Rng } from '../../src/util/rng.ts';
-import { createEngine, smoothedCrossEntropy } from '../../src/train/engine.ts';
+import { smoothedCrossEntropy, trainStep } from '../../src/train/engine.ts';
+import { openGradEngine } from '../../src/engine/open.ts';
+import { findLogits } from '../../src/model/logits.ts';
 import { resolveEngine, type EngineName } from '../../src/engine/resolve.ts';
 import { AdamW, decayRank2 } from '../../src/engine/adamw.ts';
 
@@ -153,11 +155,11 @@ test('one AdamW step: ort and tfjs engines give the same loss, gradients, runnin
   const y = Int32Array.from({ length: B }, (_, i) => i % 3);
   const out = new Map<EngineName, { loss: number; grads: Map<string, Float32Array>; w: Map<string, Float32Array> }>();
   for (const name of ENGINES) {
-    const e = await createEngine(name, model, [1, Tc, Fc], 1);
-    const r = await e.step(x, B, y, 0.1);
+    const e = await openGradEngine(model, { choice: name, logitsName: findLogits(model).name, trainable: 'all', bnMode: 'train', exampleShape: [1, Tc, Fc], threads: 1, what: 'test' });
+    const r = await trainStep(e, x, B, y, 0.1);
     const w = e.getWeights();
-    const params = new Map(e.trainable.map((k) => [k, w.get(k)!]));
-    const opt = new AdamW({ weightDecay: 1e-2 }, decayRank2(e.shapes));
+    const params = new Map((await e.trainableNames()).map((k) => [k, w.get(k)!]));
+    const opt = new AdamW({ weightDecay: 1e-2 }, decayRank2(e.getShapes()));
     opt.step(params, r.grads, 1e-2);
     e.setWeights(params);
     out.set(name, { loss: r.loss, grads: r.grads, w: e.getWeights() });

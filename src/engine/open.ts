@@ -1,0 +1,61 @@
+/**
+ * Open the parameter-gradient engine `jemda train` and `jemda adapt` run on: resolve --engine
+ * (auto: tfjs on libtensorflow, onnxruntime otherwise), build it, and with 'auto' fall back to the
+ * tfjs importer when the onnxruntime VJP graph cannot be derived (e.g. an op without a backward
+ * rule). One log line says which engine and why.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { importModel } from '../model/importer.ts';
+import type { ModelProto } from '../model/onnx-io.ts';
+import type { ImportedModel, Trainable } from '../model/types.ts';
+import type { BnMode } from '../model/vjp-graph.ts';
+import { VjpOrt } from '../model/vjp-ort.ts';
+import { JemdaError } from '../util/errors.ts';
+import { log, warn } from '../util/log.ts';
+import type { GradEngine } from './engine.ts';
+import { resolveEngine, type EngineChoice, type EngineName } from './resolve.ts';
+import { TfjsGradEngine } from './tfjs-engine.ts';
+
+export interface OpenEngineOptions {
+  choice?: EngineChoice;
+  /** The logits tensor (graph-derived default otherwise). */
+  logitsName: string;
+  trainable: Trainable;
+  /** Default BatchNorm mode of the onnxruntime graphs (a call may ask for the other). */
+  bnMode: BnMode;
+  exampleShape: number[];
+  threads?: number;
+  /** Log prefix: the command. */
+  what: string;
+}
+
+/** The current tfjs backend name, '' when none is set (never initialises one). */
+export function currentTfjsBackend(): string {
+  return tf.engine().backendName ?? '';
+}
+
+export async function openGradEngine(proto: ModelProto, o: OpenEngineOptions): Promise<GradEngine> {
+  const backend = currentTfjsBackend();
+  const chosen = resolveEngine(o.choice, backend);
+  let name: EngineName = chosen.engine;
+  let reason = chosen.reason;
+  let engine: GradEngine | null = null;
+  if (name === 'ort') {
+    try {
+      engine = await VjpOrt.create(proto, { logitsName: o.logitsName, trainable: o.trainable, bnMode: o.bnMode, threads: o.threads, exampleShape: o.exampleShape });
+    } catch (e) {
+      if ((o.choice ?? 'auto') !== 'auto' || !(e instanceof JemdaError)) throw e;
+      warn(`${o.what}: onnxruntime VJP graph unavailable (${(e as Error).message}); falling back to the tfjs engine`);
+      name = 'tfjs';
+      reason = 'fallback';
+    }
+  }
+  engine ??= new TfjsGradEngine(importModel(proto, { trainable: o.trainable, logits: o.logitsName }), o.exampleShape);
+  log(`${o.what}: parameter engine: ${name === 'ort' ? 'onnxruntime (VJP graph)' : `tfjs (${backend || 'default backend'})`} — ${reason}`);
+  return engine;
+}
+
+/** The tfjs model behind a tfjs engine (to share with a tfjs sampler), null for onnxruntime. */
+export function engineModel(engine: GradEngine): ImportedModel | null {
+  return engine instanceof TfjsGradEngine ? engine.model : null;
+}
