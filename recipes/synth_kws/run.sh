@@ -22,8 +22,10 @@ data=data/synth_kws
 exp=exp/synth_kws
 # A method entry is a jemda adapt method, or <method>.<variant> (same method, conf/adapt_<entry>.conf):
 # jem.no-energy is the JEM ablation without the energy term (the label-marginal prior and the source
-# cross-entropy alone), so the table shows what the energy term adds.
-methods="source-only adabn tent pseudo-label jem jem.no-energy supervised"
+# cross-entropy alone), so the table shows what the energy term adds. tea (energy-based TTA),
+# shot-im (information maximisation) and entropy-ce (jem with entropy in place of the energy term)
+# are the baselines it must beat.
+methods="source-only adabn tent shot-im pseudo-label tea entropy-ce jem jem.no-energy supervised"
 # Dev domains: settings (method configs, JEM knobs) may be chosen on their labeled test sets. Test
 # domains: reported only, never used for a choice. Each block covers different kinds of shift:
 # channel (telephone), channel + noise (noisy), room (farfield) on the dev side; other synthesizers

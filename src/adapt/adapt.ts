@@ -20,7 +20,8 @@ import { TfjsEnergyGrad } from '../jem/energy-grad-tfjs.ts';
 import { ConfigError, MismatchError } from '../util/errors.ts';
 import { log, warn } from '../util/log.ts';
 import { writeJsonAtomic } from '../util/atomic.ts';
-import { resolveConfig, samplerBnMode, type AdaptConfig, type Method, METHODS } from './config.ts';
+import { needsSource, resolveConfig, samplerBnMode, trainableFor, usesSampler, type AdaptConfig, type Method, METHODS } from './config.ts';
+import { classifierHead } from '../model/head.ts';
 import { loadLabeled, loadUnlabeled } from './inputs.ts';
 import { runTrainer, type TrainerResult } from './trainer.ts';
 import type { LabeledSet } from './types.ts';
@@ -83,15 +84,13 @@ export async function adapt(a: AdaptArgs): Promise<AdaptOutcome> {
     target = u.set;
     exampleShape = u.exampleShape;
   }
-  const needsSource =
-    method === 'jem' && (cfg.xentWeight > 0 || cfg.pxyWeight > 0 || cfg.bufferInit === 'class-gaussian' || cfg.bufferInitFrom === 'source');
   let source: LabeledSet | null = null;
-  if (needsSource) {
+  if (needsSource(method, cfg)) {
     if (!a.sourceDir) throw new ConfigError(`method ${method} with these options needs labeled source data: give --source DIR (or --xent-weight 0)`);
     source = (await loadLabeled(a.sourceDir, fe, exampleShape, requireModelLabels(proto, a.modelPath, a.labels))).set;
   }
 
-  const trainable: Trainable = cfg.trainable === 'auto' ? (method === 'tent' ? 'bn' : 'all') : cfg.trainable;
+  const trainable: Trainable = trainableFor(method, cfg);
   const samplerBackend = a.samplerBackend ?? 'ort';
   const logitsChoice = findLogits(proto, a.logits);
   const logitsName = logitsChoice.name;
@@ -106,7 +105,7 @@ export async function adapt(a: AdaptArgs): Promise<AdaptOutcome> {
   let energyGrad: EnergyGrad | null = null;
   let energyGradClass: EnergyGrad | null = null;
   let shares = false;
-  if (method === 'jem') {
+  if (usesSampler(method)) {
     // The sampler scores chains in the BatchNorm mode the loss scores samples in (one landscape).
     const sbn = samplerBnMode(cfg);
     if ((a.samplerBackend ?? 'ort') === 'ort') {
@@ -148,7 +147,7 @@ export async function adapt(a: AdaptArgs): Promise<AdaptOutcome> {
   process.on('SIGINT', handlers.SIGINT);
   process.on('SIGTERM', handlers.SIGTERM);
   let ebmParams: Set<string> | null = null;
-  if (method === 'jem' && cfg.ebmParams === 'bn') {
+  if (usesSampler(method) && cfg.ebmParams === 'bn') {
     ebmParams = resolveTrainable(proto, 'bn');
     if (ebmParams.size === 0) {
       // asked for explicitly: an error; the recommended default on a model without BatchNorm: every parameter
@@ -162,6 +161,7 @@ export async function adapt(a: AdaptArgs): Promise<AdaptOutcome> {
     result = await runTrainer({
       method,
       ebmParams,
+      frozen: cfg.freeze === 'head' ? classifierHead(proto, logitsName) : null,
       engine: gradEngine,
       energyGrad,
       energyGradClass,

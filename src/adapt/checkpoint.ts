@@ -27,6 +27,8 @@ export interface TrainState {
   marginalRunning?: number[];
   /** JEM with --sgld-gap-control: the SGLD step size of the next update. */
   sgldStepSize?: number;
+  /** pseudo-label: the labels of the current pass (target row indices and classes) and the pass they were estimated at. */
+  pseudo?: { pass: number; idx: number[]; y: number[] };
 }
 
 export interface Checkpoint {

@@ -5,7 +5,7 @@
 import { ConfigError } from '../util/errors.ts';
 import type { SgldOptions } from '../jem/sampler.ts';
 
-export const METHODS = ['jem', 'adabn', 'tent', 'pseudo-label', 'supervised', 'source-only'] as const;
+export const METHODS = ['jem', 'tea', 'adabn', 'tent', 'shot-im', 'entropy-ce', 'pseudo-label', 'supervised', 'source-only'] as const;
 export type Method = (typeof METHODS)[number];
 
 export interface AdaptConfig {
@@ -19,8 +19,10 @@ export interface AdaptConfig {
   gradClip: number;
   beta1: number;
   beta2: number;
-  /** Which parameters learn: 'auto' = BN affine for tent, all for the others. */
+  /** Which parameters learn: 'auto' = BN affine for tent and tea, all for the others. */
   trainable: 'auto' | 'all' | 'bn';
+  /** Parameters held fixed on top of --trainable: none, or the classifier head (the affine layer producing the logits; SHOT). */
+  freeze: 'none' | 'head';
   /** BatchNorm during the update forward passes: 'train' (batch stats; running stats follow target data) or 'eval'. */
   bnMode: 'train' | 'eval';
   /** BatchNorm running statistics at the start: 'source' (as trained) or 'target' (re-estimated on
@@ -46,6 +48,10 @@ export interface AdaptConfig {
   marginalWeight: number;
   /** Momentum of the running estimate of the target label marginal (0 = the batch alone). */
   marginalMomentum: number;
+  /** The prior of the marginal term: the source label marginal, or uniform (SHOT's diversity term). */
+  marginalPrior: 'source' | 'uniform';
+  /** entropy-ce, shot-im: weight of the mean prediction entropy of target batches. */
+  entropyWeight: number;
   /** Parameters the energy terms train: all trainable ones, or BatchNorm scale/bias only. */
   ebmParams: 'all' | 'bn';
   /**
@@ -94,7 +100,8 @@ export interface AdaptConfig {
   bufferMixSteps: number;
   bufferClassPartitioned: boolean;
   // --- baselines
-  pseudoThreshold: number;
+  /** pseudo-label: share of the target set labeled at each re-estimation (class-balanced by the source label marginal). */
+  pseudoFraction: number;
   adabnPasses: number;
 }
 
@@ -107,6 +114,7 @@ export const defaultAdaptConfig: AdaptConfig = {
   beta1: 0.9,
   beta2: 0.999,
   trainable: 'auto',
+  freeze: 'none',
   bnMode: 'train',
   bnInit: 'source',
   sampleBnMode: 'same',
@@ -122,6 +130,8 @@ export const defaultAdaptConfig: AdaptConfig = {
   pxyWeight: 0,
   marginalWeight: 0,
   marginalMomentum: 0,
+  marginalPrior: 'source',
+  entropyWeight: 0,
   ebmParams: 'all',
   ebmOptimizer: 'shared',
   ebmGradClip: 5,
@@ -153,7 +163,7 @@ export const defaultAdaptConfig: AdaptConfig = {
   bufferMix: 0,
   bufferMixSteps: 0,
   bufferClassPartitioned: false,
-  pseudoThreshold: 0.9,
+  pseudoFraction: 0.5,
   adabnPasses: 2,
 };
 
@@ -166,7 +176,8 @@ export const configHelp: Record<keyof AdaptConfig, string> = {
   gradClip: 'clip the global gradient norm (0 = off)',
   beta1: 'Adam beta1',
   beta2: 'Adam beta2',
-  trainable: 'auto | all | bn (auto: bn for tent, all otherwise)',
+  trainable: 'auto | all | bn (auto: bn for tent and tea, all otherwise)',
+  freeze: 'none | head (hold the classifier head, the affine layer producing the logits, fixed)',
   bnMode: 'BatchNorm in update passes: train | eval',
   bnInit: "BatchNorm running statistics at the start: source | target (re-estimated on the target data, as AdaBN)",
   sampleBnMode: 'JEM: BatchNorm mode when scoring SGLD samples in the update: eval (running stats, as sampled) | same (as --bn-mode)',
@@ -182,6 +193,8 @@ export const configHelp: Record<keyof AdaptConfig, string> = {
   pxyWeight: 'JEM: weight of the p(x|y) term (class-conditional samples)',
   marginalWeight: 'JEM: weight of KL(mean target prediction ‖ source label marginal) (collapse guard)',
   marginalMomentum: 'JEM: momentum of the running target label marginal in that term (0 = batch only)',
+  marginalPrior: 'prior of the marginal term: source (label marginal of --source) | uniform (SHOT diversity)',
+  entropyWeight: 'entropy-ce, shot-im: weight of the target prediction entropy',
   ebmParams: 'JEM: parameters the energy terms train: all | bn (BatchNorm scale/bias; the others learn from xent + marginal)',
   ebmOptimizer: 'JEM: shared (one Adam, one clip for all terms) | separate (the energy terms get their own Adam state, clip and lr × ebm weight)',
   ebmGradClip: 'JEM with --ebm-optimizer separate: global-norm clip of the energy gradient (0 = off)',
@@ -213,7 +226,7 @@ export const configHelp: Record<keyof AdaptConfig, string> = {
   bufferMix: 'interpolate fresh chains with target data: largest mixing weight',
   bufferMixSteps: 'anneal the mixing weight to 0 over this many steps',
   bufferClassPartitioned: 'split the buffer by class (needed for p(x|y))',
-  pseudoThreshold: 'pseudo-label: confidence threshold',
+  pseudoFraction: 'pseudo-label: share of the target set labeled per re-estimation (every pass), top-confidence per class in source-marginal proportions',
   adabnPasses: 'adabn: passes over the target data',
 };
 
@@ -245,8 +258,40 @@ export const methodDefaults: Record<Method, Partial<AdaptConfig>> = {
     bufferMix: 1,
     bufferMixSteps: 0,
   },
+  // TEA (Yuan et al., CVPR 2024; yuanyige/tea, cfgs/cifar10/energy.yaml): E(target) − E(samples)
+  // only, BatchNorm scale/bias only, BatchNorm on each batch's own statistics (data and samples),
+  // no source data, SGLD 20 × step 0.1 + noise 0.01 from a replay buffer initialised uniformly,
+  // 5 % of chains re-initialised per draw, Adam lr 1e-3. Ours: the same budget as every method
+  // (60 updates of 64) and a 1024-slot buffer (theirs 10 000 for 10 000 test images; ours are
+  // 3920-value examples, and the buffer is checkpointed); uniform init over the target data's
+  // per-value range (± 3 stds) instead of U(−1, 1), which assumes images scaled to [−1, 1].
+  tea: {
+    ...BUDGET,
+    trainable: 'bn',
+    bnMode: 'train',
+    sampleBnMode: 'same',
+    xentWeight: 0,
+    ebmWeight: 1,
+    ebmParams: 'all',
+    l2Weight: 0,
+    marginalWeight: 0,
+    sgldSteps: 20,
+    sgldBatchSize: 64,
+    sgldStepSize: 0.1,
+    sgldNoise: 0.01,
+    bufferSize: 1024,
+    bufferReinit: 0.05,
+    bufferInit: 'uniform',
+    bufferMix: 0,
+  },
   tent: { ...BUDGET },
-  'pseudo-label': { ...BUDGET, pseudoThreshold: 0.9 },
+  // SHOT-IM (Liang et al. 2020): entropy + diversity (KL of the mean prediction to uniform), the
+  // classifier head frozen, every other parameter trained, BatchNorm batch statistics.
+  'shot-im': { ...BUDGET, trainable: 'all', freeze: 'head', entropyWeight: 1, marginalWeight: 1, marginalPrior: 'uniform', marginalMomentum: 0 },
+  // jem with the energy term replaced by the target entropy: source cross-entropy + entropy +
+  // label-marginal prior, every parameter, BatchNorm in eval mode as jem.
+  'entropy-ce': { ...BUDGET, trainable: 'all', bnMode: 'eval', xentWeight: 1, entropyWeight: 0.3, marginalWeight: 1 },
+  'pseudo-label': { ...BUDGET, trainable: 'all', xentWeight: 1, pseudoFraction: 0.5, marginalWeight: 0 },
   supervised: { ...BUDGET },
   adabn: { batchSize: 64, adabnPasses: 2 },
   'source-only': {},
@@ -270,6 +315,8 @@ export function resolveConfig(c: Partial<AdaptConfig>, method?: Method): AdaptCo
   }
   const choices: [keyof AdaptConfig, string[]][] = [
     ['trainable', ['auto', 'all', 'bn']],
+    ['freeze', ['none', 'head']],
+    ['marginalPrior', ['source', 'uniform']],
     ['ebmParams', ['all', 'bn']],
     ['ebmOptimizer', ['shared', 'separate']],
     ['bnMode', ['train', 'eval']],
@@ -287,6 +334,8 @@ export function resolveConfig(c: Partial<AdaptConfig>, method?: Method): AdaptCo
   if (!(r.lr >= 0)) throw new ConfigError(`--lr must be >= 0 (got ${r.lr})`);
   if (!(r.sgldGapControl === 0 || r.sgldGapControl > 1)) throw new ConfigError(`--sgld-gap-control must be 0 (off) or > 1 (got ${r.sgldGapControl})`);
   if (!(r.marginalWeight >= 0)) throw new ConfigError(`--marginal-weight must be >= 0 (got ${r.marginalWeight})`);
+  if (!(r.pseudoFraction > 0 && r.pseudoFraction <= 1)) throw new ConfigError(`--pseudo-fraction must be in (0, 1] (got ${r.pseudoFraction})`);
+  if (!(r.entropyWeight >= 0)) throw new ConfigError(`--entropy-weight must be >= 0 (got ${r.entropyWeight})`);
   if (!(r.marginalMomentum >= 0 && r.marginalMomentum < 1)) throw new ConfigError(`--marginal-momentum must be in [0, 1) (got ${r.marginalMomentum})`);
   return r;
 }
@@ -317,4 +366,33 @@ export function kebab(k: string): string {
  */
 export function samplerBnMode(cfg: Pick<AdaptConfig, 'bnMode' | 'sampleBnMode'>): 'train' | 'eval' {
   return cfg.bnMode === 'train' && cfg.sampleBnMode === 'same' ? 'train' : 'eval';
+}
+
+/** The parameters a method trains with --trainable auto: BatchNorm scale/bias for tent and tea, all for the others. */
+export function trainableFor(method: Method, cfg: Pick<AdaptConfig, 'trainable'>): 'all' | 'bn' {
+  if (cfg.trainable !== 'auto') return cfg.trainable;
+  return method === 'tent' || method === 'tea' ? 'bn' : 'all';
+}
+
+/** Methods that draw SGLD samples (an energy sampler is built for them). */
+export function usesSampler(method: Method): boolean {
+  return method === 'jem' || method === 'tea';
+}
+
+/** Whether a method with these options reads labeled source data (--source). */
+export function needsSource(method: Method, cfg: AdaptConfig): boolean {
+  const prior = cfg.marginalWeight > 0 && cfg.marginalPrior === 'source';
+  switch (method) {
+    case 'jem':
+    case 'tea':
+      return cfg.xentWeight > 0 || prior || cfg.pxyWeight > 0 || cfg.bufferInit === 'class-gaussian' || cfg.bufferInitFrom === 'source';
+    case 'entropy-ce':
+      return cfg.xentWeight > 0 || prior;
+    case 'pseudo-label':
+      return true; // class-balanced selection: the source label marginal
+    case 'shot-im':
+      return prior;
+    default:
+      return false;
+  }
 }

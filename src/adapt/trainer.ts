@@ -55,7 +55,7 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
   const trainW = new Map<string, Float32Array>();
   for (const [k, a] of eng.getWeights()) cur.set(k, Float32Array.from(a));
   eng.setWeights(cur);
-  for (const k of await eng.trainableNames()) trainW.set(k, cur.get(k) as Float32Array);
+  for (const k of await eng.trainableNames()) if (!o.frozen?.has(k)) trainW.set(k, cur.get(k) as Float32Array);
   const shapes = eng.getShapes();
   const adam = new AdamW({ beta1: cfg.beta1, beta2: cfg.beta2, eps: 1e-8, weightDecay: cfg.weightDecay, clipNorm: cfg.gradClip }, decayRank2(shapes));
   const getWeights = (): Map<string, Float32Array> => new Map([...cur].map(([k, a]) => [k, Float32Array.from(a)]));

@@ -29,6 +29,8 @@ export interface TrainerOptions {
   engine: GradEngine;
   /** SGLD backend (jem only). */
   energyGrad: EnergyGrad | null;
+  /** Parameters held fixed whatever --trainable says (--freeze head: the classifier head). */
+  frozen?: ReadonlySet<string> | null;
   /** JEM: the parameters the energy terms train (--ebm-params bn: BatchNorm scale/bias); null = all. */
   ebmParams?: ReadonlySet<string> | null;
   /** Class-conditional backend for the p(x|y) term when energyGrad cannot take classes (ort graphs). */

@@ -31,3 +31,19 @@ export function priorLogRatio(batchMean: ArrayLike<number>, prior: ArrayLike<num
   }
   return { g, kl };
 }
+
+/**
+ * The prior of the marginal term (null when its weight is 0): the source label marginal
+ * (--marginal-prior source, needs labeled source data) or uniform (SHOT's diversity term).
+ */
+export function marginalPriorOf(cfg: { marginalWeight: number; marginalPrior: 'source' | 'uniform' }, sourceLabels: ArrayLike<number> | null, K: number): Float64Array | null {
+  if (!(cfg.marginalWeight > 0)) return null;
+  if (cfg.marginalPrior === 'uniform') return new Float64Array(K).fill(1 / K);
+  if (!sourceLabels) throw new MismatchError('--marginal-prior source needs labeled source data (--source)');
+  return labelMarginal(sourceLabels, K);
+}
+
+/** The running estimate of the target label marginal after a batch with mean prediction `batch`. */
+export function updateRunningMarginal(prev: ArrayLike<number> | undefined, batch: ArrayLike<number>, momentum: number): number[] {
+  return Array.from(batch, (v, k) => (prev ? momentum * prev[k] + (1 - momentum) * v : v));
+}

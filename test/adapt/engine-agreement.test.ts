@@ -24,7 +24,7 @@ const NOISE = new Set(['fc1.bias', 'bn1.running_mean']);
 
 async function run(method: Method, engine: 'ort' | 'tfjs'): Promise<Map<string, Float32Array>> {
   const expDir = tmpDir(`jemda-agree-${engine}-`);
-  const o = await trainerOptions(method, expDir, { steps: STEPS, lr: LR, pseudoThreshold: 0 }, { engine });
+  const o = await trainerOptions(method, expDir, { steps: STEPS, lr: LR }, { engine });
   try {
     return (await runTrainer(o)).weights;
   } finally {

@@ -19,7 +19,7 @@ import { validateDataDir } from '../../src/data/validate.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const RUN = path.join(ROOT, process.env.JEMDA_E2E_DEV_SCRIPT ?? 'recipes/synth_kws/run.sh');
-const METHODS = ['source-only', 'adabn', 'tent', 'pseudo-label', 'jem', 'jem.no-energy', 'supervised'];
+const METHODS = ['source-only', 'adabn', 'tent', 'shot-im', 'pseudo-label', 'tea', 'entropy-ce', 'jem', 'jem.no-energy', 'supervised'];
 const words = (s: string) => s.split(/\s+/).filter(Boolean);
 const DEV = words(process.env.JEMDA_E2E_DEV_DOMAINS ?? 'telephone');
 const TEST = words(process.env.JEMDA_E2E_TEST_DOMAINS ?? 'flite');

@@ -1,9 +1,11 @@
 /**
- * The one gradient step of the classifier baselines: mean prediction entropy on an unlabeled
- * batch (tent) or mean cross-entropy on a labeled batch (pseudo-label, supervised), then the
- * trainer's AdamW update.
+ * The classifier losses of the baselines, each one engine pass with ∂L/∂logits from
+ * src/jem/objective.ts: mean prediction entropy (tent), cross-entropy on a labeled batch
+ * (supervised, pseudo-label), entropy + label-marginal prior (shot-im, entropy-ce), and the step
+ * that applies one of them with the trainer's AdamW update.
  */
-import { crossEntropyTerm, entropyGrad, type GradResult } from '../../jem/objective.ts';
+import type { CallOptions, GradEngine } from '../../engine/engine.ts';
+import { crossEntropyTerm, entropyGrad, marginalPriorGrad, type GradResult } from '../../jem/objective.ts';
 import { batchIndices, gatherRows } from '../data-order.ts';
 import type { LabeledSet } from '../types.ts';
 import type { MethodContext, StepOutcome } from './method.ts';
@@ -23,12 +25,60 @@ export async function entropyOrCrossEntropyStep(ctx: MethodContext, batch: { x: 
   const { x, y } = batch;
   let r: GradResult;
   if (!y) {
-    const g = await ctx.engine.lossAndGrad(x, B, (logits) => entropyGrad(logits, B, K), { bnMode });
-    r = { loss: g.loss, parts: { entropy: g.loss }, grads: g.grads, bnStats: g.bnStats };
+    r = await entropyPriorTerm(ctx.engine, x, B, 1, null, { bnMode });
   } else {
     const g = await crossEntropyTerm(ctx.engine, x, y, K, 1, { bnMode });
     r = { loss: g.loss, parts: { xent: g.loss }, grads: g.grads, bnStats: g.bnStats };
   }
   const a = ctx.applyGrads(r);
   return ctx.verdict({ loss: a.loss, ...a.parts, gradNorm: a.gradNorm }, []);
+}
+
+/** The sum of two gradient results (losses, parts and gradients added; b's batch statistics and marginal win when present). */
+export function sumGrads(a: GradResult, b: GradResult): GradResult {
+  const grads = new Map<string, Float32Array>();
+  for (const [k, g] of a.grads) grads.set(k, Float32Array.from(g));
+  for (const [k, g] of b.grads) {
+    const acc = grads.get(k);
+    if (!acc) grads.set(k, Float32Array.from(g));
+    else for (let i = 0; i < g.length; i++) acc[i] += g[i];
+  }
+  return { loss: a.loss + b.loss, parts: { ...a.parts, ...b.parts }, grads, bnStats: b.bnStats ?? a.bnStats, batchMarginal: b.batchMarginal ?? a.batchMarginal };
+}
+
+/**
+ * Unsupervised target loss on one batch, one pass: wEnt · mean entropy + prior.w · KL(p̂ ‖ π)
+ * (marginalPriorGrad: p̂ the batch's mean prediction, or blended with a running estimate).
+ * parts: entropy, marginal (KL); batchMarginal: the batch's mean prediction.
+ */
+export async function entropyPriorTerm(
+  engine: GradEngine,
+  x: Float32Array,
+  B: number,
+  wEnt: number,
+  prior: { p: ArrayLike<number>; w: number; running: ArrayLike<number> | null; momentum: number } | null,
+  opts: CallOptions,
+): Promise<GradResult> {
+  let ent = 0;
+  let kl = 0;
+  let batchMarginal: Float64Array | undefined;
+  const r = await engine.lossAndGrad(
+    x,
+    B,
+    (logits, n, K) => {
+      const e = entropyGrad(logits, n, K);
+      ent = e.loss;
+      const g = e.gLogits;
+      for (let i = 0; i < g.length; i++) g[i] *= wEnt;
+      if (prior) {
+        const m = marginalPriorGrad(logits, n, K, prior.p, prior.w, prior.running, prior.momentum);
+        kl = m.kl;
+        batchMarginal = m.batchMean;
+        for (let i = 0; i < g.length; i++) g[i] += m.gLogits[i];
+      }
+      return { loss: wEnt * ent + (prior ? prior.w * kl : 0), gLogits: g };
+    },
+    opts,
+  );
+  return { loss: r.loss, parts: { entropy: ent, ...(prior ? { marginal: kl } : {}) }, grads: r.grads, bnStats: r.bnStats, batchMarginal };
 }

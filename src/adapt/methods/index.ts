@@ -7,11 +7,17 @@ import { pseudoLabel } from './pseudo-label.ts';
 import { sourceOnly } from './source-only.ts';
 import { supervised } from './supervised.ts';
 import { tent } from './tent.ts';
+import { tea } from './tea.ts';
+import { shotIm } from './shot-im.ts';
+import { entropyCe } from './entropy-ce.ts';
 
 export const METHOD_IMPLEMENTATIONS: Record<Method, (ctx: MethodContext) => AdaptMethod> = {
   'source-only': sourceOnly,
   adabn,
   tent,
+  tea,
+  'shot-im': shotIm,
+  'entropy-ce': entropyCe,
   'pseudo-label': pseudoLabel,
   supervised,
   jem,

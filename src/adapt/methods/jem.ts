@@ -15,7 +15,7 @@ import { AdamW, decayRank2 } from '../../engine/adamw.ts';
 import type { EnergyGrad } from '../../model/types.ts';
 import { fitClassGaussians, fitUniformInit, type InitDistribution } from '../../jem/buffer-init.ts';
 import { GapMonitor, gradSum, nextStepSize, rmsDisplacement, termGradMetrics, type ParamGrads } from '../../jem/health.ts';
-import { labelMarginal } from '../../jem/marginal-prior.ts';
+import { marginalPriorOf, updateRunningMarginal } from '../../jem/marginal-prior.ts';
 import { ebmWeightAt, jemLoss, type JemWeights } from '../../jem/objective.ts';
 import { ReplayBuffer } from '../../jem/replay-buffer.ts';
 import { dataClampBox, sgldOptions, sgldSample, type SgldOptions } from '../../jem/sampler.ts';
@@ -34,11 +34,11 @@ export function jem(ctx: MethodContext): AdaptMethod {
   const { o, cfg, dim } = ctx;
   const training = ctx.training;
   if (!o.energyGrad) throw new ConfigError('method jem needs an SGLD backend (EnergyGrad)');
-  if ((cfg.xentWeight > 0 || cfg.marginalWeight > 0) && !o.source) {
-    throw new ConfigError('method jem with --xent-weight or --marginal-weight > 0 needs labeled source data (--source)');
+  if ((cfg.xentWeight > 0 || (cfg.marginalWeight > 0 && cfg.marginalPrior === 'source')) && !o.source) {
+    throw new ConfigError(`method ${o.method} with --xent-weight or --marginal-weight > 0 (source prior) needs labeled source data (--source)`);
   }
-  // The label-marginal prior of --marginal-weight: class frequencies of the labeled source data.
-  const sourcePrior = cfg.marginalWeight > 0 && o.source ? labelMarginal(o.source.y, o.numClasses) : null;
+  // The prior of --marginal-weight: the source label marginal (or uniform).
+  const sourcePrior = marginalPriorOf(cfg, o.source?.y ?? null, o.numClasses);
   // --ebm-optimizer separate: the energy terms' own AdamW (own moments, own clip, lr × ebm weight).
   const separateEnergy = cfg.ebmOptimizer === 'separate';
   const adamE = separateEnergy
@@ -145,9 +145,7 @@ export function jem(ctx: MethodContext): AdaptMethod {
     );
     const batchMarginal = r.batchMarginal;
     if (batchMarginal && cfg.marginalWeight > 0) {
-      const prev = state.marginalRunning;
-      const m = cfg.marginalMomentum;
-      state.marginalRunning = Array.from(batchMarginal, (v, k) => (prev ? m * prev[k] + (1 - m) * v : v));
+      state.marginalRunning = updateRunningMarginal(state.marginalRunning, batchMarginal, cfg.marginalMomentum);
     }
     const metrics: Record<string, number> = {
       loss: r.loss,
