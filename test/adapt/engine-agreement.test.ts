@@ -33,7 +33,7 @@ async function run(method: Method, engine: 'ort' | 'tfjs'): Promise<Map<string, 
   }
 }
 
-for (const method of ['adabn', 'tent', 'pseudo-label', 'supervised', 'jem'] as Method[]) {
+for (const method of ['adabn', 'tent', 'shot-im', 'pseudo-label', 'tea', 'entropy-ce', 'supervised', 'jem'] as Method[]) {
   test(`engines agree: ${method}, 4 updates, onnxruntime vs tfjs weights within ${TOL} (relative L2 per tensor)`, async () => {
     const a = await run(method, 'ort');
     const b = await run(method, 'tfjs');

@@ -10,7 +10,8 @@ import { EnergyGradOrt } from '../../src/model/energy-grad-ort.ts';
 import type { TrainerOptions } from '../../src/adapt/trainer.ts';
 import type { GradEngine } from '../../src/engine/engine.ts';
 import { TfjsGradEngine } from '../../src/engine/tfjs-engine.ts';
-import { resolveConfig, type AdaptConfig, type Method } from '../../src/adapt/config.ts';
+import { resolveConfig, trainableFor, usesSampler, type AdaptConfig, type Method } from '../../src/adapt/config.ts';
+import { classifierHead } from '../../src/model/head.ts';
 import type { Trainable } from '../../src/model/types.ts';
 import { blobs, unlabeled } from './synthetic.ts';
 
@@ -27,11 +28,14 @@ export const target = blobs(96, DIM, 3, 1.5, 2);
  * The caller disposes the engine (`o.engine.dispose()`).
  */
 export async function trainerOptions(method: Method, expDir: string, cfg: Partial<AdaptConfig>, o: { seed?: number; engine?: 'ort' | 'tfjs' } = {}): Promise<TrainerOptions> {
-  const trainable: Trainable = method === 'tent' ? 'bn' : 'all';
+  // The baselines added with their own recipes run with their recommended settings (tea is source-free).
+  const base = method === 'tea' || method === 'shot-im' || method === 'entropy-ce' ? method : undefined;
+  const config = resolveConfig({ steps: 6, batchSize: 16, sgldBatchSize: 16, sgldSteps: 4, sgldStepSize: 0.1, bufferSize: 64, checkpointEvery: 2, lr: 1e-2, ...cfg }, base);
+  const trainable: Trainable = trainableFor(method, config);
   const engine = o.engine ?? 'ort';
   const gradEngine: GradEngine =
     engine === 'ort' ? await VjpOrt.create(proto, { logitsName: 'logits', trainable, bnMode: 'train', threads: 1 }) : new TfjsGradEngine(importModel(proto, { trainable }), SHAPE);
-  const eg = method === 'jem' ? await EnergyGradOrt.create(proto, { logitsName: 'logits', threads: 1 }) : null;
+  const eg = usesSampler(method) ? await EnergyGradOrt.create(proto, { logitsName: 'logits', threads: 1 }) : null;
   return {
     method,
     engine: gradEngine,
@@ -42,7 +46,8 @@ export async function trainerOptions(method: Method, expDir: string, cfg: Partia
     source,
     target: unlabeled(target),
     oracleTarget: method === 'supervised' ? target : undefined,
-    config: resolveConfig({ steps: 6, batchSize: 16, sgldBatchSize: 16, sgldSteps: 4, sgldStepSize: 0.1, bufferSize: 64, checkpointEvery: 2, lr: 1e-2, ...cfg }),
+    frozen: config.freeze === 'head' ? classifierHead(proto, 'logits') : null,
+    config,
     expDir,
     seed: o.seed ?? 5,
     resume: false,
