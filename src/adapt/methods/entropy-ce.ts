@@ -8,12 +8,12 @@
  * predicted label marginal, as in jem (--marginal-momentum).
  */
 import type { CallOptions, GradEngine } from '../../engine/engine.ts';
-import { crossEntropyTerm, type GradResult } from '../../jem/objective.ts';
+import type { GradResult } from '../../jem/objective.ts';
 import { marginalPriorOf, updateRunningMarginal } from '../../jem/marginal-prior.ts';
 import { ConfigError } from '../../util/errors.ts';
 import { batchIndices, gatherRows } from '../data-order.ts';
-import { entropyPriorTerm, labeledBatch, sumGrads } from './grad-step.ts';
-import type { AdaptMethod, MethodContext } from './method.ts';
+import { entropyPriorTerm, labeledBatch, plusSourceCe } from './grad-step.ts';
+import { updateOpts, type AdaptMethod, type MethodContext } from './method.ts';
 
 /**
  * The entropy-ce loss and its gradients: xent · CE(src) + entropy · mean H(x) + prior.w · KL(p̂ ‖ π),
@@ -29,12 +29,7 @@ export async function entropyCeLoss(
   prior: Parameters<typeof entropyPriorTerm>[4],
   opts: CallOptions,
 ): Promise<GradResult> {
-  let r = await entropyPriorTerm(engine, x, B, w.entropy, prior, opts);
-  if (src && w.xent > 0) {
-    const ce = await crossEntropyTerm(engine, src.x, src.y, K, w.xent, opts);
-    r = sumGrads({ loss: w.xent * ce.loss, parts: { xent: ce.loss }, grads: ce.grads }, r);
-  }
-  return r;
+  return plusSourceCe(engine, await entropyPriorTerm(engine, x, B, w.entropy, prior, opts), src, K, w.xent, opts);
 }
 
 export function entropyCe(ctx: MethodContext): AdaptMethod {
@@ -46,7 +41,7 @@ export function entropyCe(ctx: MethodContext): AdaptMethod {
     trains: true,
     async step(step, seed) {
       const B = cfg.batchSize;
-      const opts = { bnMode: ctx.training ? ('train' as const) : ('eval' as const) };
+      const opts = updateOpts(ctx);
       const state = ctx.state();
       const x = gatherRows(o.target.x, dim, batchIndices(o.target.n, B, step, seed, 'target'));
       const p = prior ? { p: prior, w: cfg.marginalWeight, running: state.marginalRunning ?? null, momentum: cfg.marginalMomentum } : null;

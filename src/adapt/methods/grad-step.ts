@@ -8,7 +8,7 @@ import type { CallOptions, GradEngine } from '../../engine/engine.ts';
 import { crossEntropyTerm, entropyGrad, marginalPriorGrad, type GradResult } from '../../jem/objective.ts';
 import { batchIndices, gatherRows } from '../data-order.ts';
 import type { LabeledSet } from '../types.ts';
-import type { MethodContext, StepOutcome } from './method.ts';
+import { updateOpts, type MethodContext, type StepOutcome } from './method.ts';
 
 /** A batch of a labeled set for step `step`: rows in the data order of `stream`, with their labels (null when the set is empty). */
 export function labeledBatch(set: LabeledSet, dim: number, B: number, step: number, seed: number, stream: string): { x: Float32Array; y: Int32Array } | null {
@@ -21,13 +21,12 @@ export async function entropyOrCrossEntropyStep(ctx: MethodContext, batch: { x: 
   if (!batch) return { ok: true, metrics: { loss: 0, gradNorm: 0 } };
   const B = ctx.cfg.batchSize;
   const K = ctx.o.numClasses;
-  const bnMode = ctx.training ? 'train' : 'eval';
   const { x, y } = batch;
   let r: GradResult;
   if (!y) {
-    r = await entropyPriorTerm(ctx.engine, x, B, 1, null, { bnMode });
+    r = await entropyPriorTerm(ctx.engine, x, B, 1, null, updateOpts(ctx));
   } else {
-    const g = await crossEntropyTerm(ctx.engine, x, y, K, 1, { bnMode });
+    const g = await crossEntropyTerm(ctx.engine, x, y, K, 1, updateOpts(ctx));
     r = { loss: g.loss, parts: { xent: g.loss }, grads: g.grads, bnStats: g.bnStats };
   }
   const a = ctx.applyGrads(r);
@@ -81,4 +80,11 @@ export async function entropyPriorTerm(
     opts,
   );
   return { loss: r.loss, parts: { entropy: ent, ...(prior ? { marginal: kl } : {}) }, grads: r.grads, bnStats: r.bnStats, batchMarginal };
+}
+
+/** r plus w · CE(src) (the source cross-entropy kept by entropy-ce and pseudo-label); r's batch statistics win. */
+export async function plusSourceCe(engine: GradEngine, r: GradResult, src: { x: Float32Array; y: Int32Array } | null, K: number, w: number, opts: CallOptions): Promise<GradResult> {
+  if (!src || !(w > 0)) return r;
+  const ce = await crossEntropyTerm(engine, src.x, src.y, K, w, opts);
+  return sumGrads({ loss: w * ce.loss, parts: { xent: ce.loss }, grads: ce.grads }, r);
 }

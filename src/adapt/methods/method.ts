@@ -5,7 +5,7 @@
  * what it computes at each step (which batch, which loss as ∂L/∂logits) through the context:
  * the engine, the one weight set, and the shared optimizer update.
  */
-import type { GradEngine } from '../../engine/engine.ts';
+import type { CallOptions, GradEngine } from '../../engine/engine.ts';
 import type { AdamW } from '../../engine/adamw.ts';
 import type { GradResult } from '../../jem/objective.ts';
 import type { Rng } from '../../util/rng.ts';
@@ -85,4 +85,9 @@ export function targetBatchIndices(nTarget: number, B: number, pos: number): num
 /** Batches per pass over the target set. */
 export function batchesPerPass(nTarget: number, B: number): number {
   return Math.max(1, Math.ceil(nTarget / B));
+}
+
+/** The BatchNorm mode of a method's update passes (--bn-mode). */
+export function updateOpts(ctx: MethodContext): CallOptions {
+  return { bnMode: ctx.training ? 'train' : 'eval' };
 }

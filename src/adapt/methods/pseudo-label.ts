@@ -11,15 +11,15 @@
  *   L = CE(pseudo-labeled target batch) + xent · CE(source batch) [+ marginal · KL(p̂ ‖ π)]
  */
 import type { CallOptions, GradEngine } from '../../engine/engine.ts';
-import { crossEntropyGrad, crossEntropyTerm, marginalPriorGrad, type GradResult } from '../../jem/objective.ts';
+import { crossEntropyGrad, marginalPriorGrad, type GradResult } from '../../jem/objective.ts';
 import { labelMarginal } from '../../jem/marginal-prior.ts';
 import { ConfigError } from '../../util/errors.ts';
 import { log } from '../../util/log.ts';
 import { softmaxRows } from '../../util/logsumexp.ts';
 import { gatherRows } from '../data-order.ts';
 import type { LabeledSet, UnlabeledSet } from '../types.ts';
-import { labeledBatch, sumGrads } from './grad-step.ts';
-import { batchesPerPass, type AdaptMethod, type MethodContext } from './method.ts';
+import { labeledBatch, plusSourceCe } from './grad-step.ts';
+import { batchesPerPass, updateOpts, type AdaptMethod, type MethodContext } from './method.ts';
 
 /** Per-class quotas k_c = round(fraction · n · π_c) (at least 1 for a class with π_c > 0 when fraction · n ≥ K). */
 export function classQuotas(n: number, fraction: number, prior: ArrayLike<number>): number[] {
@@ -100,12 +100,8 @@ export async function pseudoLabelLoss(
     },
     opts,
   );
-  let r: GradResult = { loss: g.loss, parts: { pseudoXent: ce, ...(w.marginal > 0 ? { marginal: kl } : {}) }, grads: g.grads, bnStats: g.bnStats };
-  if (src && w.xent > 0) {
-    const s = await crossEntropyTerm(engine, src.x, src.y, K, w.xent, opts);
-    r = sumGrads({ loss: w.xent * s.loss, parts: { xent: s.loss }, grads: s.grads }, r);
-  }
-  return r;
+  const r: GradResult = { loss: g.loss, parts: { pseudoXent: ce, ...(w.marginal > 0 ? { marginal: kl } : {}) }, grads: g.grads, bnStats: g.bnStats };
+  return plusSourceCe(engine, r, src, K, w.xent, opts);
 }
 
 export function pseudoLabel(ctx: MethodContext): AdaptMethod {
@@ -139,7 +135,7 @@ export function pseudoLabel(ctx: MethodContext): AdaptMethod {
     trains: true,
     async step(step, seed) {
       const B = cfg.batchSize;
-      const opts = { bnMode: ctx.training ? ('train' as const) : ('eval' as const) };
+      const opts = updateOpts(ctx);
       const labeled = await labelsFor(Math.floor(step / perPass));
       const batch = labeledBatch(labeled, dim, B, step, seed, 'pseudo-label');
       if (!batch) return { ok: true, metrics: { loss: 0, gradNorm: 0 } };

@@ -8,7 +8,7 @@
 import { batchIndices, gatherRows } from '../data-order.ts';
 import { marginalPriorOf } from '../../jem/marginal-prior.ts';
 import { entropyPriorTerm } from './grad-step.ts';
-import type { AdaptMethod, MethodContext } from './method.ts';
+import { updateOpts, type AdaptMethod, type MethodContext } from './method.ts';
 
 export function shotIm(ctx: MethodContext): AdaptMethod {
   const { o, cfg, dim } = ctx;
@@ -20,7 +20,7 @@ export function shotIm(ctx: MethodContext): AdaptMethod {
       const B = cfg.batchSize;
       const x = gatherRows(o.target.x, dim, batchIndices(o.target.n, B, step, seed, 'target'));
       const p = prior ? { p: prior, w: cfg.marginalWeight, running: null, momentum: 0 } : null;
-      const a = ctx.applyGrads(await entropyPriorTerm(ctx.engine, x, B, cfg.entropyWeight, p, { bnMode: ctx.training ? 'train' : 'eval' }));
+      const a = ctx.applyGrads(await entropyPriorTerm(ctx.engine, x, B, cfg.entropyWeight, p, updateOpts(ctx)));
       return ctx.verdict({ loss: a.loss, ...a.parts, gradNorm: a.gradNorm }, []);
     },
   };
