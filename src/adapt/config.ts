@@ -234,7 +234,7 @@ export const configHelp: Record<keyof AdaptConfig, string> = {
  * The recommended configuration of each method: what `jemda adapt --method M` runs when no option
  * overrides it, and what the default recipe runs (recipes/synth_kws/conf/adapt_<method>.conf says
  * the same; a test keeps them equal). Every method gets the same budget: 60 updates of batch 64 at
- * lr 1e-3. JEM: source cross-entropy + label-marginal prior + the energy term on BatchNorm
+ * lr 1e-3 (the oracle `supervised` excepted: it trains to its plateau). JEM: source cross-entropy + label-marginal prior + the energy term on BatchNorm
  * scale/bias, eval-mode BatchNorm, SGLD 10 × step 1 from a 256-slot replay memory (README, "JEM
  * adaptation" and "Results").
  */
@@ -292,7 +292,10 @@ export const methodDefaults: Record<Method, Partial<AdaptConfig>> = {
   // label-marginal prior, every parameter, BatchNorm in eval mode as jem.
   'entropy-ce': { ...BUDGET, trainable: 'all', bnMode: 'eval', xentWeight: 1, entropyWeight: 0.3, marginalWeight: 1 },
   'pseudo-label': { ...BUDGET, trainable: 'all', xentWeight: 1, pseudoFraction: 0.5, marginalWeight: 0 },
-  supervised: { ...BUDGET },
+  // The oracle (target labels, reported apart) is trained until its dev accuracy plateaus, not on
+  // the common budget: dev mean (seed 1) 79.0 at 60 updates, 81.8 at 200, 82.4 at 600
+  // (RESULTS.md, issue 24).
+  supervised: { ...BUDGET, steps: 600 },
   adabn: { batchSize: 64, adabnPasses: 2 },
   'source-only': {},
 };
