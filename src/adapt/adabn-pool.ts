@@ -41,16 +41,25 @@ export class AdabnPool {
     }
   }
 
-  /** Write the pooled mean/variance into the running statistics of `weights` (in place). */
-  writeRunning(weights: Map<string, Float32Array>): void {
+  /**
+   * Write the pooled mean/variance into the running statistics of `weights` (in place). With a
+   * `prior` (the source statistics, by name) of weight w: w·prior + (1−w)·pooled, for mean and
+   * variance alike (Schneider et al. 2020).
+   */
+  writeRunning(weights: Map<string, Float32Array>, prior?: { stats: Map<string, Float32Array>; weight: number }): void {
+    const w = prior?.weight ?? 0;
     for (const a of this.acc.values()) {
       const rm = weights.get(a.meanName);
       const rv = weights.get(a.varName);
       if (!rm || !rv) throw new MismatchError(`no running statistics '${a.meanName}'/'${a.varName}' in the weights`);
+      const pm = w > 0 ? prior?.stats.get(a.meanName) : undefined;
+      const pv = w > 0 ? prior?.stats.get(a.varName) : undefined;
+      if (w > 0 && (!pm || !pv)) throw new MismatchError(`no source statistics '${a.meanName}'/'${a.varName}' for the BatchNorm prior`);
       for (let i = 0; i < rm.length; i++) {
         const m = a.s1[i] / a.n;
-        rm[i] = m;
-        rv[i] = Math.max(0, a.s2[i] / a.n - m * m);
+        const v = Math.max(0, a.s2[i] / a.n - m * m);
+        rm[i] = pm ? w * pm[i] + (1 - w) * m : m;
+        rv[i] = pv ? w * pv[i] + (1 - w) * v : v;
       }
     }
   }

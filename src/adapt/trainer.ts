@@ -28,7 +28,7 @@ import { generationSeed } from './data-order.ts';
 import type { TrainerOptions } from './types.ts';
 import { AdabnPool } from './adabn-pool.ts';
 import { createMethod } from './methods/index.ts';
-import { poolTargetStats } from './methods/adabn.ts';
+import { poolTargetStats, sourceStats } from './methods/adabn.ts';
 import type { MethodContext, StepOutcome, Update } from './methods/method.ts';
 
 export type { TrainerOptions };
@@ -113,7 +113,7 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
     if (cfg.bnInit === 'target' && m.trains) {
       // --bn-init target: BatchNorm running statistics re-estimated on all target data before
       // step 0 (exact pooled statistics, as AdaBN); part of the step-0 checkpoint.
-      await poolTargetStats(ctx, new AdabnPool());
+      await poolTargetStats(ctx, new AdabnPool(), sourceStats(ctx));
       log(`bn-init target: BatchNorm statistics re-estimated on ${o.target.n} target examples`);
     }
     save();

@@ -238,6 +238,17 @@ test('ort engine baselines: adabn sets exact pooled BN stats only, tent moves BN
     const ab2 = await run('adabn', { batchSize: 96 });
     assert.ok(relErr(ab2.r.weights.get('bn1.running_mean')!, w.get('bn1.running_mean')!) < 1e-5);
     assert.ok(relErr(ab2.r.weights.get('bn1.running_var')!, w.get('bn1.running_var')!) < 0.1);
+    // --bn-source-weight w: w·source + (1−w)·pooled target, for mean and variance, whatever the
+    // number of steps (the source statistics are copied before the first write, not re-blended).
+    const sd = tmp();
+    dirs.push(sd);
+    const src = (await opts('adabn', sd, {})).engine.getWeights();
+    const ab3 = await run('adabn', { bnSourceWeight: 0.3, adabnPasses: 2 });
+    for (const k of ['bn1.running_mean', 'bn1.running_var']) {
+      const want = w.get(k)!.map((t, i) => 0.3 * src.get(k)![i] + 0.7 * t);
+      assert.ok(relErr(ab3.r.weights.get(k)!, want) < 1e-6, k);
+      assert.ok(relErr(src.get(k)!, w.get(k)!) > 0.05, 'the source and target statistics differ');
+    }
     const tent = await run('tent');
     assert.deepEqual(tent.changed.sort(), ['bn1.bias', 'bn1.running_mean', 'bn1.running_var', 'bn1.weight']);
     const pl = await run('pseudo-label', { pseudoFraction: 1 });
