@@ -237,9 +237,109 @@ def task_train(args):
     return {'train_step_ms': ms, 'batch': args.batch, 'threads': args.threads}
 
 
+def task_adapt(args):
+    """The update `jemda adapt --method jem` runs, in eager PyTorch, for the configuration in
+    --config (the resolved AdaptConfig JSON jemda runs with): per update, the target batch's energy
+    (no grad, for the sampler's gap), a draw of sgldBatchSize chains from the replay buffer (each
+    re-initialised with probability bufferReinit: uniform over the target's per-value range ± 3 sd,
+    mixed with a target row by m ~ U(0, bufferMix)), sgldSteps Langevin steps x <- x - a*dE/dx +
+    s*N(0, I), then one Adam step (global-norm clip) on xent*CE(source) + marginal*KL(mean target
+    prediction || source marginal) over every parameter plus ebm*(mean E(target) - mean E(samples))
+    over the BatchNorm scale/bias (ebmParams bn) or every parameter. BatchNorm in eval mode (the
+    recipe's bnMode). Random data of the sizes jemda reads (--n-source, --n-target). Reports the
+    median update time after --warmup updates and the steps/s of the whole process so far."""
+    t_start = time.perf_counter()
+    torch.set_num_threads(args.threads)
+    cfg = json.loads(args.config)
+    if cfg.get('bnMode', 'eval') != 'eval' or cfg.get('pxyWeight', 0) or cfg.get('l2Weight', 0) or cfg.get('ebmOptimizer', 'shared') != 'shared':
+        raise SystemExit('torch_peer adapt: only eval-mode BatchNorm, no pxy/l2 terms and the shared optimizer are implemented')
+    g, params = load_graph(args.model)
+    shape = json.loads(args.example_shape)
+    gen = torch.Generator().manual_seed(1)
+    target = torch.randn(args.n_target, *shape, generator=gen)
+    source = torch.randn(args.n_source, *shape, generator=gen)
+    with torch.no_grad():
+        K = run_graph(g, params, source[:2], args.logits).shape[1]
+    source_y = torch.randint(0, K, (args.n_source,), generator=gen)
+    prior = torch.bincount(source_y, minlength=K).float() / args.n_source
+    lo = target.mean(0) - 3 * target.std(0)
+    hi = target.mean(0) + 3 * target.std(0)
+    buf = lo + (hi - lo) * torch.rand(cfg['bufferSize'], *shape, generator=gen)
+    trainable = {n: p for n, p in params.items() if p.dtype == torch.float32 and 'running' not in n and p.dim() > 0}
+    bn_names = set()
+    for node in g.node:
+        if node.op_type == 'BatchNormalization':
+            bn_names.update(node.input[1:3])
+    ebm_params = [p for n, p in trainable.items() if n in bn_names] if cfg['ebmParams'] == 'bn' else []
+    if not ebm_params:  # as jemda: a model without BatchNorm trains the energy term on every parameter
+        ebm_params = list(trainable.values())
+    opt = torch.optim.Adam(trainable.values(), lr=cfg['lr'], betas=(cfg['beta1'], cfg['beta2']), eps=1e-8, weight_decay=0)
+    B, S = cfg['batchSize'], cfg['sgldBatchSize']
+
+    def energy_of(x):
+        return -torch.logsumexp(run_graph(g, params, x, args.logits), dim=1)
+
+    def update(step):
+        ti = torch.randint(0, args.n_target, (B,), generator=gen)
+        si = torch.randint(0, args.n_source, (B,), generator=gen)
+        xt, xs, ys = target[ti], source[si], source_y[si]
+        for p in trainable.values():
+            p.requires_grad_(False)
+        with torch.no_grad():
+            energy_of(xt).mean()  # the data energy the sampler's gap is measured against
+        slots = torch.randint(0, cfg['bufferSize'], (S,), generator=gen)
+        x = buf[slots].clone()
+        fresh = torch.rand(S, generator=gen) < cfg['bufferReinit']
+        if fresh.any():
+            nf = int(fresh.sum())
+            init = lo + (hi - lo) * torch.rand(nf, *shape, generator=gen)
+            if cfg['bufferMix'] > 0:
+                m = (torch.rand(nf, generator=gen) * cfg['bufferMix']).view(nf, *([1] * len(shape)))
+                init = (1 - m) * init + m * target[torch.randint(0, args.n_target, (nf,), generator=gen)]
+            x[fresh] = init
+        t_sgld = time.perf_counter()
+        for _ in range(cfg['sgldSteps']):
+            x = x.detach().requires_grad_(True)
+            (gx,) = torch.autograd.grad(energy_of(x).sum(), [x])
+            x = (x - cfg['sgldStepSize'] * gx + cfg['sgldNoise'] * torch.randn(x.shape, generator=gen)).detach()
+        sgld_ms.append((time.perf_counter() - t_sgld) * 1000 / cfg['sgldSteps'])
+        buf[slots] = x
+        for p in trainable.values():
+            p.requires_grad_(True)
+        main = torch.zeros(())
+        if cfg['xentWeight'] > 0:
+            main = main + cfg['xentWeight'] * F.cross_entropy(run_graph(g, params, xs, args.logits), ys)
+        lt = run_graph(g, params, xt, args.logits)
+        if cfg['marginalWeight'] > 0:
+            pm = F.softmax(lt, dim=1).mean(0)
+            main = main + cfg['marginalWeight'] * (pm * (torch.log(pm + 1e-12) - torch.log(prior + 1e-12))).sum()
+        e_term = cfg['ebmWeight'] * (-torch.logsumexp(lt, dim=1).mean() - energy_of(x).mean())
+        opt.zero_grad()
+        names = list(trainable.keys())
+        gm = torch.autograd.grad(main, list(trainable.values()), retain_graph=True, allow_unused=True)
+        ge = torch.autograd.grad(e_term, ebm_params, allow_unused=True)
+        for n, gmi in zip(names, gm):
+            trainable[n].grad = gmi if gmi is not None else torch.zeros_like(trainable[n])
+        for p, gei in zip(ebm_params, ge):
+            if gei is not None:
+                p.grad = p.grad + gei
+        torch.nn.utils.clip_grad_norm_(list(trainable.values()), cfg['gradClip'])
+        opt.step()
+
+    times = []
+    sgld_ms = []
+    for step in range(cfg['steps']):
+        t = time.perf_counter()
+        update(step)
+        if step >= args.warmup:
+            times.append((time.perf_counter() - t) * 1000)
+    total = time.perf_counter() - t_start
+    return {'update_ms': statistics.median(times) if times else None, 'sgld_step_ms': statistics.median(sgld_ms[args.warmup:]) if times else None, 'steps': cfg['steps'], 'process_seconds': total, 'threads': args.threads}
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument('task', choices=['mfcc', 'eval', 'sgld', 'train'])
+    p.add_argument('task', choices=['mfcc', 'eval', 'sgld', 'train', 'adapt'])
     p.add_argument('--wav')
     p.add_argument('--model')
     p.add_argument('--logits', default=None)
@@ -248,8 +348,12 @@ def main():
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--k', type=int, default=20)
     p.add_argument('--reps', type=int, default=7)
+    p.add_argument('--config', default='{}')
+    p.add_argument('--n-source', type=int, default=1200)
+    p.add_argument('--n-target', type=int, default=360)
+    p.add_argument('--warmup', type=int, default=2)
     args = p.parse_args()
-    out = {'mfcc': task_mfcc, 'eval': task_eval, 'sgld': task_sgld, 'train': task_train}[args.task](args)
+    out = {'mfcc': task_mfcc, 'eval': task_eval, 'sgld': task_sgld, 'train': task_train, 'adapt': task_adapt}[args.task](args)
     out['torch'] = torch.__version__
     json.dump(out, sys.stdout)
     print()

@@ -146,7 +146,7 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
         interrupted = true;
         break;
       }
-      const t0 = Date.now();
+      const t0 = performance.now();
       const out = await m.step(state.step, generationSeed(o.seed, state.generation));
       if (!out.ok) {
         failures++;
@@ -171,7 +171,7 @@ export async function runTrainer(o: TrainerOptions): Promise<TrainerResult> {
       state.step++;
       syncSampler();
       const atCheckpoint = state.step % cfg.checkpointEvery === 0 || state.step === total;
-      const line: Record<string, unknown> = { step: state.step, method, ...out.metrics, seconds: (Date.now() - t0) / 1000, ...(atCheckpoint ? m.checkpointMetrics?.() : {}) };
+      const line: Record<string, unknown> = { step: state.step, method, ...out.metrics, seconds: (performance.now() - t0) / 1000, ...(atCheckpoint ? m.checkpointMetrics?.() : {}) };
       fs.appendFileSync(metricsFile, JSON.stringify(line) + '\n');
       if (atCheckpoint) save();
       bar.tick(1, out.metrics.loss !== undefined ? { loss: out.metrics.loss.toFixed(4) } : undefined);

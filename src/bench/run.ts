@@ -16,10 +16,8 @@ import { writeWav16 } from '../audio/wav.ts';
 import { buildModel, defaultFrontEnd, DEFAULT_KWS_LABELS } from '../model/builders/index.ts';
 import { encodeModel, saveModel, type ModelProto } from '../model/onnx-io.ts';
 import { OrtRunner } from '../model/ort-runner.ts';
-import { benchSgldStep } from '../model/bench-sgld.ts';
-import { benchVjp } from '../model/bench-vjp.ts';
-import { benchJemUpdate } from './jem-update.ts';
-import { defaultAdaptConfig } from '../adapt/config.ts';
+import { resolveConfig, type AdaptConfig } from '../adapt/config.ts';
+import { benchAdaptSteps, benchTrainSteps, JEMDA_CLI, timedProcess, writeBenchDataDir } from './product.ts';
 import { Rng } from '../util/rng.ts';
 
 export interface BenchRow {
@@ -34,15 +32,33 @@ export interface BenchRow {
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const PEER = path.join(here, '../../scripts/torch_peer.py');
+/** The default recipe's sizes: source training and per-domain adaptation utterances. */
+const N_SOURCE = 1200;
+const N_TARGET = 360;
+/** Plain JEM (Grathwohl et al. 2019) on top of the recipe's budget: every parameter, 20 SGLD steps of 64 chains, 5 % re-initialised. */
+const PLAIN_JEM: Partial<AdaptConfig> = { ebmParams: 'all', ebmWeight: 1, marginalWeight: 0, sgldSteps: 20, sgldBatchSize: 64, bufferReinit: 0.05, bufferMix: 0 };
 
 interface PeerRun {
   value: Record<string, number> | null;
   reason?: string;
 }
 
+const peerEnv = (): NodeJS.ProcessEnv => ({ ...process.env, LD_LIBRARY_PATH: ['/usr/lib/x86_64-linux-gnu/openblas-openmp', process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') });
+
+/** The peer under /usr/bin/time: its result plus the process's wall clock and peak memory. */
+function timedPeer(python: string, args: string[]): PeerRun & { wallSeconds: number; peakRssMb: number } {
+  try {
+    const r = timedProcess(python, [PEER, ...args], peerEnv());
+    return { value: JSON.parse(r.stdout.trim().split('\n').pop() as string) as Record<string, number>, wallSeconds: r.wallSeconds, peakRssMb: r.peakRssMb };
+  } catch (e) {
+    const msg = (e as Error).message;
+    return { value: null, reason: /No module named/.test(msg) ? `PyTorch peer not installed (${msg})` : `PyTorch peer failed: ${msg}`, wallSeconds: NaN, peakRssMb: NaN };
+  }
+}
+
 /** Run scripts/torch_peer.py with Debian's python3-torch and the OpenMP OpenBLAS (a fair peer). */
 export function runTorchPeer(python: string, args: string[]): PeerRun {
-  const env = { ...process.env, LD_LIBRARY_PATH: ['/usr/lib/x86_64-linux-gnu/openblas-openmp', process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') };
+  const env = peerEnv();
   const r = spawnSync(python, [PEER, ...args], { env, encoding: 'utf8', timeout: 600_000 });
   if (r.error) return { value: null, reason: `cannot run ${python} (${r.error.message})` };
   if (r.status !== 0) {
@@ -76,6 +92,7 @@ export async function runBench(o: BenchOptions): Promise<BenchRow[]> {
     saveModel(files.cnn, cnn);
     saveModel(files.tdnn, tdnn);
     const shapes: Record<string, number[]> = { cnn: [1, 98, 40], tdnn: [40, 98] };
+    const peerArgs = (m: 'cnn' | 'tdnn') => ['--model', files[m], '--logits', 'logits', '--example-shape', JSON.stringify(shapes[m])];
     const models: Record<string, ModelProto> = { cnn, tdnn };
 
     // 1. MFCC, one thread each, 10-s and 1-s utterances.
@@ -107,30 +124,52 @@ export async function runBench(o: BenchOptions): Promise<BenchRow[]> {
       rows.push(row('eval_utts_per_s', 'utts/s', (B / ms) * 1000, p, 'utts_per_s', true, 'KWS CNN forward pass on 1-s inputs, batch 64, 1 thread each (onnxruntime-node vs eager PyTorch)'));
     }
 
-    // 3. SGLD steps, full JEM updates and supervised training steps, batch 64, 2 threads each.
+    // 3. The product's own loops, 2 threads each: updates of `jemda adapt` (adapt(), the recipe's
+    // jem configuration and plain-JEM settings) and steps of `jemda train` (trainModel()), timed
+    // from the metrics.jsonl they write; the peer computes the same update (scripts/torch_peer.py).
+    const srcDir = path.join(tmp, 'data/source');
+    const tgtDir = path.join(tmp, 'data/target');
+    writeBenchDataDir(srcDir, DEFAULT_KWS_LABELS, N_SOURCE, 1);
+    writeBenchDataDir(tgtDir, DEFAULT_KWS_LABELS, N_TARGET, 2);
+    const warmup = o.quick ? 1 : 2;
+    const timed = o.quick ? 3 : 8;
+    const configs: [string, Partial<AdaptConfig>, string][] = [
+      ['', {}, "the recipe's jem configuration (conf/adapt_jem.conf): SGLD 10 steps × 32 chains, CE + marginal prior + 0.3 × energy term on BatchNorm affine, eval-mode BatchNorm"],
+      ['_plain', PLAIN_JEM, 'plain JEM (Grathwohl et al.): SGLD 20 steps × 64 chains, 5 % re-initialised, CE + energy term on every parameter, eval-mode BatchNorm'],
+    ];
     for (const m of ['cnn', 'tdnn'] as const) {
-      log(`bench: SGLD step and JEM update (${m}, batch 64, K=20, 2 threads)`);
-      const s = await benchSgldStep(models[m], { batch: 64, threads: 2, steps: reps * 2, exampleShape: shapes[m] });
-      const j = await benchJemUpdate(models[m], { batch: 64, threads: 2, k: 20, exampleShape: shapes[m], updates: o.quick ? 2 : 3 });
-      const p = runTorchPeer(o.python, ['sgld', '--model', files[m], '--logits', 'logits', '--example-shape', JSON.stringify(shapes[m]), '--threads', '2', '--k', '20', '--reps', String(reps * 2)]);
-      rows.push(row(`sgld_step_ms_${m}_b64`, 'ms', s.stepMs, p, 'sgld_step_ms', false, 'E(x), ∂E/∂x and the Langevin update; 2 threads each'));
-      if (m === 'cnn') {
-        // the sampler of --bn-mode train (batch statistics, ∂E/∂x through them; issue 22 "one landscape")
-        const st = await benchSgldStep(models[m], { batch: 64, threads: 2, steps: reps * 2, exampleShape: shapes[m], bnMode: 'train' });
-        rows.push(row(`sgld_step_ms_${m}_b64_train_bn`, 'ms', st.stepMs, p, 'sgld_step_ms_train_bn', false, 'the same step with train-mode BatchNorm (chain-batch statistics, gradient through them); 2 threads each'));
+      for (const [suffix, cfg, what] of configs) {
+        if (suffix && m === 'tdnn') continue;
+        log(`bench: jemda adapt --method jem updates (${m}${suffix}, 2 threads)`);
+        const j = await benchAdaptSteps({ modelPath: files[m], sourceDir: srcDir, targetDir: tgtDir, expDir: path.join(tmp, `adapt-${m}${suffix}`), method: 'jem', config: cfg, threads: 2, warmup, timed });
+        const peerCfg = { ...resolveConfig(cfg, 'jem'), steps: warmup + timed };
+        const p = runTorchPeer(o.python, ['adapt', ...peerArgs(m), '--threads', '2', '--config', JSON.stringify(peerCfg), '--warmup', String(warmup), '--n-source', String(N_SOURCE), '--n-target', String(N_TARGET)]);
+        rows.push(row(`jem_update_ms_${m}${suffix}`, 'ms', j.updateMs, p, 'update_ms', false, `one update of jemda adapt --method jem, ${what}; 2 threads each`));
+        rows.push(row(`sgld_step_ms_${m}${suffix}`, 'ms', j.sgldStepMs, p, 'sgld_step_ms', false, `one SGLD step inside that update (E, ∂E/∂x, the Langevin move); 2 threads each`));
       }
-      rows.push(row(`jem_update_ms_${m}_b64`, 'ms', j.updateMs, p, 'jem_update_ms', false, 'K=20 SGLD steps + one Adam update on CE + E(data) − E(samples) (train-mode BatchNorm); 2 threads each'));
-      log(`bench: supervised training step (${m}, batch 64, 2 threads)`);
-      const t = await benchVjp(models[m], { batch: 64, threads: 2, steps: reps * 2, exampleShape: shapes[m] });
-      const pt = runTorchPeer(o.python, ['train', '--model', files[m], '--logits', 'logits', '--example-shape', JSON.stringify(shapes[m]), '--threads', '2', '--reps', String(reps * 2)]);
-      rows.push(row(`train_step_ms_${m}_b64`, 'ms', t.stepMs, pt, 'train_step_ms', false, 'cross-entropy forward + backward + Adam, train-mode BatchNorm; 2 threads each'));
+      log(`bench: jemda train steps (${m}, batch 64, 2 threads)`);
+      const t = await benchTrainSteps({ model: models[m], exampleShape: shapes[m], expDir: path.join(tmp, `train-${m}`), threads: 2, warmup, timed, batch: 64 });
+      const pt = runTorchPeer(o.python, ['train', ...peerArgs(m), '--threads', '2', '--reps', String(timed)]);
+      rows.push(row(`train_step_ms_${m}_b64`, 'ms', t, pt, 'train_step_ms', false, 'one step of jemda train (SpecAugment, train-mode forward + backward, AdamW; the peer: forward + backward + Adam); 2 threads each'));
     }
 
-    // 4. Memory.
+    // 4. A whole `jemda adapt --method jem` (the recommended configuration) as users run it: one
+    // process from start to adapted.onnx, wall clock and peak memory, against the peer's process.
+    {
+      const steps = o.quick ? 20 : resolveConfig({}, 'jem').steps;
+      log(`bench: a whole jemda adapt --method jem run (${steps} updates, 2 threads)`);
+      const run = timedProcess(process.execPath, [JEMDA_CLI, 'adapt', '--method', 'jem', '--steps', String(steps), '--threads', '2', '--model', files.cnn, '--source', srcDir, '--target', tgtDir, path.join(tmp, 'adapt-process')]);
+      const pr = timedPeer(o.python, ['adapt', ...peerArgs('cnn'), '--threads', '2', '--config', JSON.stringify({ ...resolveConfig({}, 'jem'), steps }), '--warmup', '0', '--n-source', String(N_SOURCE), '--n-target', String(N_TARGET)]);
+      const peerRun: PeerRun = pr.value ? { value: { ...pr.value, steps_per_s: steps / pr.wallSeconds, peak_rss_mb: pr.peakRssMb } } : pr;
+      rows.push(row('adapt_steps_per_s', 'updates/s', steps / run.wallSeconds, peerRun, 'steps_per_s', true, `a whole jemda adapt --method jem process (${N_SOURCE} source + ${N_TARGET} target utterances, ${steps} updates, loading included), 2 threads each`));
+      rows.push(row('adapt_peak_rss_mb', 'MB', run.peakRssMb, peerRun, 'peak_rss_mb', false, 'peak resident memory of that process (/usr/bin/time)'));
+    }
+
+    // 5. Memory.
     const dim = shapes.cnn.reduce((a, b) => a * b, 1);
-    const bufBytes = defaultAdaptConfig.bufferSize * (dim * 4 + 4);
-    rows.push({ name: 'replay_buffer_bytes', unit: 'bytes', jemda: bufBytes, peer: 'none', peer_value: null, ratio: null, note: `default buffer: ${defaultAdaptConfig.bufferSize} slots × ${dim} float32 + int32 chain step count` });
-    rows.push({ name: 'peak_rss_mb', unit: 'MB', jemda: process.resourceUsage().maxRSS / 1024, peer: 'none', peer_value: null, ratio: null, note: 'peak resident memory of this bench process' });
+    const jemBuffer = resolveConfig({}, 'jem').bufferSize;
+    const bufBytes = jemBuffer * (dim * 4 + 4);
+    rows.push({ name: 'replay_buffer_bytes', unit: 'bytes', jemda: bufBytes, peer: 'none', peer_value: null, ratio: null, note: `the recipe's jem buffer: ${jemBuffer} slots × ${dim} float32 + int32 chain step count` });
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }

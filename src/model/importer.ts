@@ -85,7 +85,8 @@ export function importModel(model: ModelProto, opts: ImportOptions = {}): Import
       const name = init.name ?? '';
       const arr = tensorToArray(init);
       if (arr.dtype === 'float32' || arr.dtype === 'float64') {
-        const isTrainable = !stats.has(name) && (trainable === 'all' || (trainable === 'bn' && affine.has(name)));
+        // rank-0 initializers are an export's constants (epsilons, scales), as in the VJP graph's resolveTrainable
+        const isTrainable = !stats.has(name) && ((trainable === 'all' && arr.dims.length > 0) || (trainable === 'bn' && affine.has(name)));
         const data = arr.data instanceof Float32Array ? arr.data : Float32Array.from(arr.data as Float64Array);
         // tidy: the initial-value tensor is released (the variable keeps its own reference to the data)
         variables.set(name, tf.tidy(() => tf.variable(tf.tensor(data, arr.dims, 'float32'), isTrainable)));

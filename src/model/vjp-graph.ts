@@ -95,6 +95,10 @@ function diffPositions(n: NodeProto): Set<number> {
 export function resolveTrainable(model: ModelProto, trainable: Trainable | string[]): Set<string> {
   const g = model.graph!;
   const floats = new Set((g.initializer ?? []).filter((t) => t.dataType === DT.FLOAT).map((t) => t.name!));
+  // Rank-0 initializers are the constants of an export (epsilons, scales), never parameters:
+  // 'all' leaves them fixed (training a TDNN's pooling epsilon drove it negative and the
+  // standard deviation to NaN). An explicit list may still name one.
+  const scalars = new Set((g.initializer ?? []).filter((t) => (t.dims ?? []).length === 0).map((t) => t.name!));
   const { stats, affine } = bnStatNames(g.node ?? []);
   if (Array.isArray(trainable)) {
     for (const t of trainable) {
@@ -105,13 +109,13 @@ export function resolveTrainable(model: ModelProto, trainable: Trainable | strin
   }
   if (trainable === 'none') return new Set();
   if (trainable === 'bn') return new Set([...affine].filter((t) => floats.has(t)));
-  // 'all': float initializers at a differentiable input position of some node (BN scale/bias included).
+  // 'all': float initializers (not rank 0) at a differentiable input position of some node (BN scale/bias included).
   const out = new Set<string>();
   for (const n of g.node ?? []) {
     const norm = n.opType === 'BatchNormalization' || n.opType === 'LayerNormalization' || n.opType === 'InstanceNormalization';
     const pos = norm ? new Set([1, 2]) : diffPositions(n);
     (n.input ?? []).forEach((a, i) => {
-      if (a && floats.has(a) && !stats.has(a) && pos.has(i)) out.add(a);
+      if (a && floats.has(a) && !stats.has(a) && !scalars.has(a) && pos.has(i)) out.add(a);
     });
   }
   return out;

@@ -261,6 +261,8 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   let correctSum = 0;
   let seen = 0;
   let badSteps = 0;
+  let stepMs = 0; // time in training steps since the last metrics line (batch assembly → new weights)
+  let stepsTimed = 0;
   const per = train.exampleShape.reduce((a, b) => a * b, 1);
   try {
     while (step < totalSteps && !stop) {
@@ -269,6 +271,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
       const order = orderRng.shuffle(Array.from({ length: n }, (_, i) => i));
       const nextOrderStart = orderRng.getState();
       for (let pos = (step % stepsPerEpoch) * bs; pos + bs <= n && step < totalSteps && !stop; pos += bs) {
+        const t0 = performance.now();
         const x = new Float32Array(bs * per);
         const y = new Int32Array(bs);
         for (let i = 0; i < bs; i++) {
@@ -293,11 +296,14 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
           seen += bs;
         }
         step++;
+        stepMs += performance.now() - t0;
+        stepsTimed++;
         bar.tick(1, { loss: r.loss.toFixed(3) });
         const rec: Rec = {};
         if (step % cfg.logEvery === 0 && seen > 0) {
-          Object.assign(rec, { step, epoch, lr, loss: lossSum / (seen / bs), trainAcc: correctSum / seen });
+          Object.assign(rec, { step, epoch, lr, loss: lossSum / (seen / bs), trainAcc: correctSum / seen, stepSeconds: stepMs / 1000 / stepsTimed });
           lossSum = correctSum = seen = 0;
+          stepMs = stepsTimed = 0;
         }
         if (step % evalEvery === 0 || step === totalSteps) {
           const d = await devMetrics(opts.model, model.getWeights(), dev, C, evalOpts);

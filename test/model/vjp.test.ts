@@ -306,3 +306,20 @@ test('InstanceNormalization and LayerNormalization (opset 17): gradients match f
   assert.ok(rel <= 1e-2, `rel ${rel}`);
   await Promise.all([v.dispose(), runner.dispose()]);
 });
+
+test("trainable 'all' leaves rank-0 initializers (an export's epsilons) fixed, on onnxruntime and the tfjs importer", async () => {
+  const { buildModel } = await import('../../src/model/builders/index.ts');
+  const { importModel } = await import('../../src/model/importer.ts');
+  const m = buildModel('tdnn', {}, defaultFrontEnd('BFT', { featDim: 40, numFrames: 98 }), DEFAULT_KWS_LABELS, 1);
+  const scalars = (m.graph!.initializer ?? []).filter((t) => (t.dims ?? []).length === 0).map((t) => t.name);
+  assert.ok(scalars.includes('stats_eps'), `${scalars}`);
+  const v = await VjpOrt.create(m, { logitsName: 'logits', trainable: 'all', bnMode: 'train', exampleShape: [40, 98], ...CPU });
+  const ort = await v.trainableNames();
+  await v.dispose();
+  assert.ok(ort.length > 4 && !ort.some((n) => scalars.includes(n)), `${ort}`);
+  const im = importModel(m, { trainable: 'all' });
+  const tfjs = im.trainableVariables().map((t) => t.name);
+  im.dispose();
+  assert.equal(tfjs.length, ort.length);
+  assert.ok(!tfjs.some((n) => scalars.some((s) => n.includes(s))), `${tfjs}`);
+});
