@@ -311,7 +311,7 @@ test("trainable 'all' leaves rank-0 initializers (an export's epsilons) fixed, o
   const { buildModel } = await import('../../src/model/builders/index.ts');
   const { importModel } = await import('../../src/model/importer.ts');
   const m = buildModel('tdnn', {}, defaultFrontEnd('BFT', { featDim: 40, numFrames: 98 }), DEFAULT_KWS_LABELS, 1);
-  const scalars = (m.graph!.initializer ?? []).filter((t) => (t.dims ?? []).length === 0).map((t) => t.name);
+  const scalars = (m.graph!.initializer ?? []).filter((t) => (t.dims ?? []).length === 0).map((t) => t.name ?? '');
   assert.ok(scalars.includes('stats_eps'), `${scalars}`);
   const v = await VjpOrt.create(m, { logitsName: 'logits', trainable: 'all', bnMode: 'train', exampleShape: [40, 98], ...CPU });
   const ort = await v.trainableNames();
