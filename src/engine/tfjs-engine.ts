@@ -65,7 +65,8 @@ export class TfjsGradEngine implements GradEngine {
     const training = (opts?.bnMode ?? 'train') === 'train';
     const sink = training ? new Map<string, BnBatchStats>() : undefined;
     const K = this.numClasses;
-    const vars = this.model.trainableVariables();
+    const only = opts?.gradFor;
+    const vars = this.model.trainableVariables().filter((v) => !only || only.has(this.initName.get(v.name) ?? v.name));
     let logits = new Float32Array(0);
     const xs = this.input(x, batch, opts);
     try {

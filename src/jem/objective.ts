@@ -18,7 +18,7 @@
  *   E(x) = −logsumexp f(x):   ∂E/∂f = −softmax(f);   E(x, y) = −f(x)[y]:   ∂E/∂f = −onehot(y).
  */
 import { softmaxHeadCE } from '../model/vjp-ort.ts';
-import type { BnBatchStats, CallOptions, GradEngine, VjpResult } from '../engine/engine.ts';
+import type { BnBatchStats, CallOptions, GradEngine, LossFn, VjpResult } from '../engine/engine.ts';
 import { MismatchError } from '../util/errors.ts';
 import { priorLogRatio } from './marginal-prior.ts';
 import { softmaxRows } from '../util/logsumexp.ts';
@@ -39,11 +39,22 @@ export interface JemWeights {
   ebmParams?: ReadonlySet<string> | null;
   /** Return the energy terms' gradient apart (`energyGrads`) for their own optimizer. */
   separateEnergy?: boolean;
+  /**
+   * With ebmParams: compute the energy terms over every parameter anyway (for `termGrads`, the
+   * health metrics), then restrict; otherwise their VJP runs only for the parameters they train.
+   */
+  energyOverAll?: boolean;
 }
 
 export interface JemBatchArrays {
   source?: { x: Float32Array; y: Int32Array };
   target?: Float32Array;
+  /**
+   * The target batch's logits under the current weights in eval-mode BatchNorm, when the caller
+   * already has them (jem's data-energy pass before sampling): the eval-mode target terms then
+   * skip their own forward run.
+   */
+  targetLogits?: Float32Array;
   samples?: Float32Array;
   pxy?: { x: Float32Array; y: Int32Array; samples: Float32Array; sampleY: Int32Array };
 }
@@ -165,6 +176,16 @@ export async function crossEntropyTerm(engine: GradEngine, x: Float32Array, y: I
   return { ...r, loss: loss / y.length };
 }
 
+/**
+ * lossAndGrad, or, given the logits of x under the current weights (eval-mode BatchNorm only:
+ * train-mode statistics must come from the pass itself), one VJP run on them.
+ */
+async function termGrad(engine: GradEngine, x: Float32Array, B: number, K: number, lossFn: LossFn, opts: CallOptions, logits?: Float32Array): Promise<VjpResult & { loss: number }> {
+  if (!logits || opts.bnMode !== 'eval') return engine.lossAndGrad(x, B, lossFn, opts);
+  const { loss, gLogits } = lossFn(logits, B, K);
+  return { ...(await engine.vjp(x, B, gLogits, opts)), loss };
+}
+
 function accumulate(into: Map<string, Float32Array>, add: Map<string, Float32Array>): void {
   for (const [k, g] of add) {
     const acc = into.get(k);
@@ -175,8 +196,8 @@ function accumulate(into: Map<string, Float32Array>, add: Map<string, Float32Arr
 
 /**
  * The JEM loss and its parameter gradients on any engine. `training` selects BatchNorm batch statistics; bnStats are those of the target pass.
- * With `termGrads`, each term's own parameter gradient (weight included, over every parameter,
- * before any --ebm-params restriction) is copied into it: `xent`, `prior`, `eData`, `eSamples`,
+ * With `termGrads`, each term's own parameter gradient (weight included; over every parameter, the
+ * energy terms over the --ebm-params set they train) is copied into it: `xent`, `prior`, `eData`, `eSamples`,
  * `pxy` (`eData+prior` when the prior rides on the data-energy pass).
  */
 export async function jemLoss(
@@ -226,7 +247,7 @@ export async function jemLoss(
   const priorOnDataPass = marginal !== null && energyOn && !ebmOnly && !separate;
   if (b.target && marginal && !priorOnDataPass) {
     const Bt = b.target.length / dim;
-    const rm = await engine.lossAndGrad(b.target, Bt, (logits) => ({ loss: 0, gLogits: marginalGrad(marginal, logits, Bt) }), opts);
+    const rm = await termGrad(engine, b.target, Bt, K, (logits) => ({ loss: 0, gLogits: marginalGrad(marginal, logits, Bt) }), opts, b.targetLogits);
     if (!energyOn) bnStats = rm.bnStats;
     accumulate(grads, rm.grads);
     keep('prior', rm.grads);
@@ -237,7 +258,12 @@ export async function jemLoss(
     const Bs = b.samples.length / dim;
     let eD = 0;
     let eD2 = 0;
-    const rt = await engine.lossAndGrad(b.target, Bt, (logits) => {
+    // The energy terms' gradient only where it is used (--ebm-params): a cheaper graph on
+    // onnxruntime. With energyOverAll, over every parameter (the health metrics), restricted after.
+    const only = ebmOnly && !w.energyOverAll ? ebmOnly : undefined;
+    const energyOpts: CallOptions = only ? { ...opts, gradFor: only } : opts;
+    const energySampleOpts: CallOptions = only ? { ...sampleOpts, gradFor: only } : sampleOpts;
+    const rt = await termGrad(engine, b.target, Bt, K, (logits) => {
       const t = energyTermGrad(logits, Bt, K, w.ebm, w.l2);
       eD = t.meanE;
       eD2 = t.meanE2;
@@ -246,7 +272,7 @@ export async function jemLoss(
         for (let i = 0; i < gm.length; i++) t.gLogits[i] += gm[i];
       }
       return { loss: 0, gLogits: t.gLogits };
-    }, opts);
+    }, energyOpts, b.targetLogits);
     bnStats = rt.bnStats;
     accumulate(energyGrads, restrict(rt.grads, ebmOnly));
     keep(priorOnDataPass ? 'eData+prior' : 'eData', rt.grads);
@@ -257,7 +283,7 @@ export async function jemLoss(
       eS = t.meanE;
       eS2 = t.meanE2;
       return { loss: 0, gLogits: t.gLogits };
-    }, sampleOpts);
+    }, energySampleOpts);
     accumulate(energyGrads, restrict(rs.grads, ebmOnly));
     keep('eSamples', rs.grads);
     parts.eData = eD;

@@ -22,6 +22,8 @@ export interface OrtRunnerOptions {
   executionProviders?: string[];
   /** Graph optimisation level (default 'all'). */
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Let the intra-op threads spin-wait between runs (default false; see create()). */
+  spinning?: boolean;
   /** What the model is, for error messages (e.g. its file); default: the graph's name. */
   source?: string;
 }
@@ -118,6 +120,11 @@ export class OrtRunner {
     const base: ort.InferenceSession.SessionOptions = {
       graphOptimizationLevel: opts.graphOptimizationLevel ?? 'all',
       ...(opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
+      // No spin-waiting in the thread pools: adaptation keeps several sessions (∂E/∂x, VJP, forward
+      // graphs), each with its own pool, and a pool spinning after its run takes the cores from the
+      // session that runs next (and from the recipe's other --nj jobs). Measured on the recipe's
+      // jem update, 2 threads, 2 cores: 0.72 s → 0.61 s per update.
+      ...(opts.spinning ? {} : { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } }),
     };
     if (!opts.executionProviders && cudaUnavailable === null) {
       const missing = cudaLibraryMissing();

@@ -73,6 +73,12 @@ export interface CallOptions {
   /** BatchNorm mode of this call: 'train' (batch statistics) or 'eval' (running statistics). */
   bnMode?: BnMode;
   exampleShape?: number[];
+  /**
+   * Only these trainable initializers need a gradient (the result's `grads` holds just them). An
+   * engine may run a cheaper graph for it: the onnxruntime engine builds a VJP graph without the
+   * other weights' gradients (no convolution weight gradients for a BatchNorm-only term).
+   */
+  gradFor?: ReadonlySet<string>;
 }
 
 export interface VjpResult {

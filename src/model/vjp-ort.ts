@@ -33,6 +33,8 @@ interface Mode {
   fwd: OrtRunner;
   /** The 'softmax'-head graph (built on first use). */
   soft?: Promise<{ graph: VjpGraph; vjp: OrtRunner }>;
+  /** The options its graphs are built with (the trainable set included). */
+  opts: VjpOrtOptions;
 }
 
 export class VjpOrt {
@@ -40,7 +42,7 @@ export class VjpOrt {
   readonly name = 'ort' as const;
   readonly numClasses: number;
   private weightTensors = new Map<string, ort.Tensor>();
-  private modes = new Map<BnMode, Promise<Mode>>();
+  private modes = new Map<string, Promise<Mode>>();
 
   private constructor(
     private readonly model: ModelProto,
@@ -66,15 +68,35 @@ export class VjpOrt {
     const graph = await buildVjpGraph(model, { ...opts, bnMode });
     const ro = { threads: opts.threads, executionProviders: opts.executionProviders };
     const [vjp, fwd] = await Promise.all([OrtRunner.create(graph.model, ro), OrtRunner.create(graph.forwardModel, ro)]);
-    return { graph, vjp, fwd };
+    return { graph, vjp, fwd, opts };
   }
 
-  private mode(m: BnMode | undefined): Promise<Mode> {
-    const k = m ?? this.opts.bnMode ?? 'train';
-    let p = this.modes.get(k);
+  /**
+   * The graphs of a BatchNorm mode, for the engine's trainable set or (gradFor) a subset of it:
+   * a subset gets graphs of its own, built on first use and kept.
+   */
+  private mode(m: BnMode | undefined, gradFor?: ReadonlySet<string>): Promise<Mode> {
+    const bn = m ?? this.opts.bnMode ?? 'train';
+    if (!gradFor) return this.baseMode(bn);
+    return (async () => {
+      const all = (await this.baseMode(bn)).graph.gradOutputs;
+      const names = [...gradFor].filter((n) => all.has(n)).sort();
+      if (names.length === all.size) return this.baseMode(bn);
+      const k = `${bn}|${names.join(',')}`;
+      let p = this.modes.get(k);
+      if (!p) {
+        p = VjpOrt.buildMode(this.model, { ...this.opts, trainable: names }, bn);
+        this.modes.set(k, p);
+      }
+      return p;
+    })();
+  }
+
+  private baseMode(bn: BnMode): Promise<Mode> {
+    let p = this.modes.get(bn);
     if (!p) {
-      p = VjpOrt.buildMode(this.model, this.opts, k);
-      this.modes.set(k, p);
+      p = VjpOrt.buildMode(this.model, this.opts, bn);
+      this.modes.set(bn, p);
     }
     return p;
   }
@@ -166,7 +188,7 @@ export class VjpOrt {
 
   /** Logits and the vector–Jacobian product of gLogits (= ∂L/∂logits, [batch, K]) with respect to the trainable weights (and x). */
   async vjp(x: Float32Array, batch: number, gLogits: Float32Array, opts?: CallOptions): Promise<VjpResult> {
-    const m = await this.mode(opts?.bnMode);
+    const m = await this.mode(opts?.bnMode, opts?.gradFor);
     const g = m.graph;
     if (gLogits.length !== batch * g.numClasses) throw new MismatchError(`gLogits has ${gLogits.length} values, expected ${batch} × ${g.numClasses}`);
     const f = this.feeds(m, m.vjp, x, batch, opts);
@@ -190,10 +212,10 @@ export class VjpOrt {
    * target [batch, K]), e.g. mean cross-entropy: coef 1/B, target onehot/B (see softmaxHeadCE).
    */
   async vjpSoftmax(x: Float32Array, batch: number, coef: Float32Array, target: Float32Array, opts?: CallOptions): Promise<VjpResult> {
-    const m = await this.mode(opts?.bnMode);
+    const m = await this.mode(opts?.bnMode, opts?.gradFor);
     if (!m.soft) {
       m.soft = (async () => {
-        const graph = await buildVjpGraph(this.model, { ...this.opts, bnMode: m.graph.bnMode, head: 'softmax' });
+        const graph = await buildVjpGraph(this.model, { ...m.opts, bnMode: m.graph.bnMode, head: 'softmax' });
         const vjp = await OrtRunner.create(graph.model, { threads: this.opts.threads, executionProviders: this.opts.executionProviders });
         return { graph, vjp };
       })();

@@ -326,12 +326,19 @@ test('ort engine, JEM health with --ebm-params: the energy terms are measured on
     const o = await opts('jem', d, { marginalWeight: 1, ebmWeight: 1 });
     o.ebmParams = new Set(['fc2.bias']);
     await runTrainer(o);
-    for (const l of readMetrics(d)) {
+    // over every parameter at the first update and at checkpoints; the trained ones always
+    const lines = readMetrics(d);
+    assert.ok(lines.length > 2);
+    const full = lines.filter((l) => l['gradNorm.eData'] !== undefined);
+    assert.deepEqual(full.map((l) => l.step), lines.filter((l) => l.step === 1 || l.step % o.config.checkpointEvery === 0).map((l) => l.step));
+    for (const l of lines) assert.ok(l['gradNormTrained.eData'] > 0 && l['gradNormTrained.eSamples'] > 0);
+    for (const l of full) {
       assert.ok(l['gradNormTrained.eData'] < l['gradNorm.eData'], 'restricted norm not below the full one');
       assert.ok(l['gradNormTrained.ebm'] > 0);
       assert.equal(l['gradNormTrained.prior'], l['gradNorm.prior']); // the prior trains everything
       assert.ok(Number.isFinite(l['cos.xent.prior']) && Math.abs(l['cos.xent.prior']) <= 1 + 1e-9);
     }
+    for (const l of lines) assert.ok(Number.isFinite(l['cos.xent.prior']));
   } finally {
     fs.rmSync(d, { recursive: true, force: true });
   }

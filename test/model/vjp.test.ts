@@ -323,3 +323,43 @@ test("trainable 'all' leaves rank-0 initializers (an export's epsilons) fixed, o
   assert.equal(tfjs.length, ort.length);
   assert.ok(!tfjs.some((n) => scalars.some((s) => n.includes(s))), `${tfjs}`);
 });
+
+test('gradFor: a VJP restricted to some weights gives exactly their full-graph gradients, from a graph of its own', async () => {
+  const { buildModel } = await import('../../src/model/builders/index.ts');
+  const { resolveTrainable } = await import('../../src/model/vjp-graph.ts');
+  const m = buildModel('kws-cnn', {}, defaultFrontEnd('B1TF', { featDim: 40, numFrames: 98 }), DEFAULT_KWS_LABELS, 1);
+  const bn = resolveTrainable(m, 'bn');
+  assert.ok(bn.size >= 4);
+  const v = await VjpOrt.create(m, { logitsName: 'logits', trainable: 'all', bnMode: 'eval', ...CPU });
+  try {
+    const rng = new Rng(3);
+    const B = 4;
+    const x = rng.fillNormal(new Float32Array(B * 98 * 40));
+    const g = rng.fillNormal(new Float32Array(B * 12));
+    const full = await v.vjp(x, B, g, { bnMode: 'eval' });
+    const part = await v.vjp(x, B, g, { bnMode: 'eval', gradFor: bn });
+    assert.deepEqual([...part.grads.keys()].sort(), [...bn].sort());
+    assert.ok(full.grads.size > bn.size);
+    for (const k of bn) assert.ok(relL2(part.grads.get(k)!, full.grads.get(k)!) < 1e-6, k);
+    assert.deepEqual(part.logits, full.logits);
+    // the softmax head too
+    const coef = Float32Array.from({ length: B }, () => 0.25);
+    const target = new Float32Array(B * 12);
+    const sf = await v.vjpSoftmax(x, B, coef, target, { bnMode: 'eval' });
+    const sp = await v.vjpSoftmax(x, B, coef, target, { bnMode: 'eval', gradFor: bn });
+    assert.deepEqual([...sp.grads.keys()].sort(), [...bn].sort());
+    for (const k of bn) assert.ok(relL2(sp.grads.get(k)!, sf.grads.get(k)!) < 1e-6, k);
+  } finally {
+    await v.dispose();
+  }
+});
+
+function relL2(a: Float32Array, b: Float32Array): number {
+  let d = 0;
+  let n = 0;
+  for (let i = 0; i < a.length; i++) {
+    d += (a[i] - b[i]) ** 2;
+    n += b[i] ** 2;
+  }
+  return Math.sqrt(d / Math.max(n, 1e-30));
+}

@@ -88,7 +88,8 @@ export function jem(ctx: MethodContext): AdaptMethod {
     // The data energy the samples are compared with (gap, adaptive stopping), in the sampler's
     // BatchNorm mode: eval, or train with the target batch's own statistics as the loss scores it.
     const sbn = samplerBnMode(cfg);
-    const dataEnergy = meanEnergy(await ctx.engine.forward(xt, B, { bnMode: sbn }), B, o.numClasses);
+    const targetLogits = await ctx.engine.forward(xt, B, { bnMode: sbn });
+    const dataEnergy = meanEnergy(targetLogits, B, o.numClasses);
     const mix = cfg.bufferMixSteps > 0 ? cfg.bufferMix * Math.max(0, 1 - step / cfg.bufferMixSteps) : cfg.bufferMix;
     const ebmW = ebmWeightAt(step, { weight: cfg.ebmWeight, warmup: cfg.ebmWarmup, decay: cfg.ebmDecay });
     // No energy term at this step (ebm weight 0 and no E² regulariser): no samples to draw.
@@ -113,6 +114,7 @@ export function jem(ctx: MethodContext): AdaptMethod {
       pxy = { x: src.x, y: src.y, samples: s2.x };
       pxySteps = s2.steps;
     }
+    const allParamHealth = step === 0 || (step + 1) % cfg.checkpointEvery === 0;
     const jw: JemWeights = {
       xent: cfg.xentWeight,
       ebm: ebmW,
@@ -123,6 +125,9 @@ export function jem(ctx: MethodContext): AdaptMethod {
       marginalRunning: state.marginalRunning ?? null,
       marginalMomentum: cfg.marginalMomentum,
       ebmParams: o.ebmParams ?? null,
+      // the energy terms over every parameter for the health metrics: at the first update and at
+      // every checkpoint (elsewhere their gradient is computed for the trained parameters only)
+      energyOverAll: allParamHealth,
       separateEnergy,
     };
     const tUpdate = performance.now();
@@ -135,7 +140,8 @@ export function jem(ctx: MethodContext): AdaptMethod {
         ctx.engine,
         o.numClasses,
         dim,
-        { source: src ?? undefined, target: xt, samples: sg?.x, pxy: pxy ? { x: pxy.x, y: pxy.y, samples: pxy.samples, sampleY: pxy.y } : undefined },
+        // eval-mode loss passes reuse these logits (the weights have not moved since)
+        { source: src ?? undefined, target: xt, targetLogits: sbn === 'eval' && !training ? targetLogits : undefined, samples: sg?.x, pxy: pxy ? { x: pxy.x, y: pxy.y, samples: pxy.samples, sampleY: pxy.y } : undefined },
         jw,
         training,
         cfg.sampleBnMode === 'eval' ? false : training,
@@ -166,7 +172,12 @@ export function jem(ctx: MethodContext): AdaptMethod {
       const energyTrained = o.ebmParams ? new Set([...all].filter((k) => o.ebmParams!.has(k))) : all;
       const trained: Record<string, ReadonlySet<string>> = {};
       for (const t of Object.keys(termGrads)) trained[t] = t === 'eData' || t === 'eSamples' || t === 'ebm' ? energyTrained : all;
-      Object.assign(metrics, termGradMetrics(termGrads, trained));
+      const tm = termGradMetrics(termGrads, trained);
+      if (o.ebmParams && !allParamHealth) {
+        // the energy terms' gradients cover only the parameters they train on this update
+        for (const k of Object.keys(tm)) if (/^gradNorm\.(eData|eSamples|ebm)$/.test(k) || (k.startsWith('cos.') && /\.(eData|eSamples|ebm)(\.|$)/.test(k))) delete tm[k];
+      }
+      Object.assign(metrics, tm);
     }
     const energies = [dataEnergy, r.parts.eData];
     if (sg && draw) {
