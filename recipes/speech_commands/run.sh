@@ -29,18 +29,19 @@ cd "$repo"
 jemda() { node "$repo/scripts/jemda.mjs" "$@"; }
 
 if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
-  if stage_done "$data" prepare; then log "stage 0: already prepared in $data"; else
+  key=$(key_of prepare "$root")
+  if stage_done "$data" prepare "$key"; then log "stage 0: already prepared in $data"; else
     [ -n "$root" ] || { log "give --root /path/to/speech_commands_v0.02"; exit 1; }
     log "stage 0: importing Speech Commands from $root"
     jemda prepare-speech-commands "$root" "$data"
-    mark_done "$data" prepare
+    mark_done "$data" prepare "$key"
   fi
 fi
 
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
   for set in train dev test; do
     jemda validate-data-dir "$data/$set"
-    make_features "$data/$set" "$conf/fbank.conf" "$nj"
+    make_features "$data/$set" "$conf/fbank.conf" "$nj" "$data/.done.prepare"
   done
 fi
 

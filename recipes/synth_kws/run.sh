@@ -8,7 +8,9 @@
 #                            [--seeds "1 2 3"] [--dev-domains "..."] [--test-domains "..."]
 #
 # Stages: 0 corpus, 1 features + CMVN, 2 source model, 3 source-only eval, 4 adaptation,
-# 5 evaluation + results table. Finished stages leave .done markers and are skipped on re-runs.
+# 5 evaluation + results table. A finished stage leaves a .done marker holding a hash of its
+# options and inputs (upstream markers included): a re-run skips it while they are unchanged, and
+# runs it and everything made from it again, saying why, when any of them changed.
 set -euo pipefail
 
 stage=0
@@ -51,24 +53,26 @@ seeds_of() { case " $one_seed_methods " in *" $1 "*) echo "${seeds%% *}" ;; *) e
 test_sets="source_test $(for d in $domains; do printf '%s_test ' "$d"; done)"
 
 if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
-  if stage_done "$data" corpus; then log "stage 0: corpus already in $data"; else
+  key=$(key_of synth-corpus "$size" "$seed")
+  if stage_done "$data" corpus "$key"; then log "stage 0: corpus already in $data"; else
     log "stage 0: synthesizing the $size corpus into $data"
     jemda synth-corpus --size "$size" --out "$data" --seed "$seed" --nj "$nj"
-    mark_done "$data" corpus
+    mark_done "$data" corpus "$key"
   fi
 fi
 
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
   for set in source_train source_dev source_test $(for x in $domains; do echo "${x}_adapt ${x}_test"; done); do
-    make_features "$data/$set" "$conf/fbank.conf" "$nj"
+    make_features "$data/$set" "$conf/fbank.conf" "$nj" "$data/.done.corpus"
   done
   # Out-of-distribution sets for the OOD AUROC: each target test set, time-reversed (same long-term
   # spectrum, no words).
   for domain in $domains; do
-    if stage_done "$data/${domain}_test_reversed" ood; then continue; fi
+    key=$(key_of reverse "$seed" "$data/.done.corpus")
+    if stage_done "$data/${domain}_test_reversed" ood "$key"; then continue; fi
     log "stage 1: time-reversed OOD copy of ${domain}_test"
     jemda perturb-data-dir --effect reverse --seed "$seed" "$data/${domain}_test" "$data/${domain}_test_reversed"
-    mark_done "$data/${domain}_test_reversed" ood
+    mark_done "$data/${domain}_test_reversed" ood "$key"
   done
 fi
 
@@ -78,29 +82,31 @@ if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
 fi
 
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
-  if stage_done "$exp/source" eval; then log "stage 3: source model already evaluated"; else
+  key=$(key_of eval "$exp/source/.done.train" $(for t in $test_sets; do echo "$data/$t/.done.feats"; done))
+  if stage_done "$exp/source" eval "$key"; then log "stage 3: source model already evaluated"; else
     log "stage 3: source-only evaluation on $test_sets"
     jemda eval --model "$exp/source/model.onnx" --out "$exp/source/results" $(for t in $test_sets; do echo "$data/$t"; done)
-    mark_done "$exp/source" eval
+    mark_done "$exp/source" eval "$key"
   fi
 fi
 
 if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 4 ]; then
   # Up to $nj adaptation jobs at a time, one onnxruntime thread each.
   threads=$([ "$nj" -gt 1 ] && echo 1 || echo 2)
+  # what an adaptation is made from: its conf file and options, seed, source model and data
+  adapt_key() { key_of adapt "$conf/adapt_$1.conf" "$adapt_opts" "$3" "$exp/source/.done.train" "$data/source_train/.done.feats" "$data/$2_adapt/.done.feats"; }
   adapt_one() {
     local method=$1 domain=$2 s=$3 dir=$exp/$1/$2/seed$3
     jemda adapt --method "${method%%.*}" --config "$conf/adapt_${method}.conf" $adapt_opts --seed "$s" --threads "$threads" \
       --model "$exp/source/model.onnx" --source "$data/source_train" --target "$data/${domain}_adapt" "$dir" \
       > "$dir.log" 2>&1 || { log "stage 4: $method → $domain seed $s FAILED (see $dir.log)"; return 1; }
-    mark_done "$dir" adapt
-    rm -f "$dir/.done.eval"
+    mark_done "$dir" adapt "$(adapt_key "$method" "$domain" "$s")"
   }
   for domain in $domains; do
     for method in $methods; do
       for s in $(seeds_of "$method"); do
         dir=$exp/$method/$domain/seed$s
-        if stage_done "$dir" adapt; then continue; fi
+        if stage_done "$dir" adapt "$(adapt_key "$method" "$domain" "$s")"; then continue; fi
         mkdir -p "$(dirname "$dir")"
         log "stage 4: $method → $domain seed $s (log: $dir.log)"
         bg_job "$nj" adapt_one "$method" "$domain" "$s"
@@ -112,30 +118,34 @@ fi
 
 if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
   threads=$([ "$nj" -gt 1 ] && echo 1 || echo 2)
+  eval_key() { key_of eval "$1/.done.adapt" "$eval_opts" "$data/$2_test/.done.feats" "$data/source_test/.done.feats" "$data/$2_test_reversed/.done.ood"; }
   eval_one() {
     local method=$1 domain=$2 dir=$exp/$1/$2/seed$3
     jemda eval --model "$dir/adapted.onnx" --out "$dir/results" --ood "$data/${domain}_test_reversed" --threads "$threads" $eval_opts \
       "$data/${domain}_test" "$data/source_test" > "$dir/eval.log" 2>&1 \
       || { log "stage 5: eval of $method ($domain, seed $3) FAILED (see $dir/eval.log)"; return 1; }
-    mark_done "$dir" eval
+    mark_done "$dir" eval "$(eval_key "$dir" "$domain")"
   }
+  evals=()
   for domain in $domains; do
     for method in $methods; do
       for s in $(seeds_of "$method"); do
         dir=$exp/$method/$domain/seed$s
-        if stage_done "$dir" eval; then continue; fi
-        rm -f "$exp/.done.results"
+        evals+=("$dir/.done.eval")
+        if stage_done "$dir" eval "$(eval_key "$dir" "$domain")"; then continue; fi
         log "stage 5: evaluating $method ($domain, seed $s) on ${domain}_test and source_test"
         bg_job "$nj" eval_one "$method" "$domain" "$s"
       done
     done
   done
   bg_wait
-  if ! stage_done "$exp" results; then
+  # the table: which methods, domains and seeds, and every evaluation it reads
+  key=$(key_of results "$methods" "$dev_domains" "$test_domains" "$seeds" "$one_seed_methods" "${evals[@]}")
+  if ! stage_done "$exp" results "$key"; then
     jemda recipe-results --exp "$exp" --methods "$methods" --dev-domains "$dev_domains" --test-domains "$test_domains" \
       --seeds "$seeds" --one-seed "$one_seed_methods" \
       --out-md "$exp/results.md" --out-json "$exp/results.json"
-    mark_done "$exp" results
+    mark_done "$exp" results "$key"
   fi
   log "results: $exp/results.md"
   cat "$exp/results.md"

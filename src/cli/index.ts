@@ -36,6 +36,12 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
     .scriptName('jemda')
     .usage('$0 <command> [options]\n\nAdapt a pretrained ONNX speech classifier to a new domain with a Joint Energy Model.')
     .parserConfiguration({ 'camel-case-expansion': true })
+    // A repeated option takes its last value (Kaldi's convention: a recipe appends overrides to its
+    // defaults); options and positionals declared as arrays keep every value.
+    .middleware((argv) => {
+      const arrays = new Set((app as unknown as { getOptions(): { array: string[] } }).getOptions().array);
+      for (const [k, v] of Object.entries(argv)) if (Array.isArray(v) && k !== '_' && !arrays.has(k)) (argv as Record<string, unknown>)[k] = v[v.length - 1];
+    }, true)
     .config('config', 'Kaldi-style config file: one --option=value per line', parseKaldiConfig)
     .strict()
     .demandCommand(1, 'give a command; see jemda --help')

@@ -138,3 +138,10 @@ test('SIGINT writes a checkpoint and exits; --resume finishes', async () => {
   assert.ok(fs.existsSync(path.join(exp, 'adapted.onnx')));
 });
 
+
+test('a repeated option takes its last value (a recipe appends overrides to its defaults)', () => {
+  const exp = path.join(root, 'repeated');
+  const r = jemda(['adapt', '--method', 'source-only', '--model', model, '--target', tgt, '--steps', '5', '--steps', '0', exp]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(JSON.parse(fs.readFileSync(path.join(exp, 'config.json'), 'utf8')).config.steps, 0);
+});

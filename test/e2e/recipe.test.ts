@@ -37,10 +37,10 @@ function recipeVariables(): Set<string> {
   return new Set([...text.matchAll(/^([a-z_]+)=/gm)].map((m) => m[1]));
 }
 
-function runRecipe(data: string, exp: string): { seconds: number; stderr: string } {
+function runRecipe(data: string, exp: string, more: string[] = []): { seconds: number; stderr: string } {
   const args = [
     RUN, '--size', 'tiny', '--data', data, '--exp', exp, '--nj', '2', '--dev-domains', DEV.join(' '), '--test-domains', TEST.join(' '),
-    '--seeds', SEEDS.join(' '), '--adapt-opts', ADAPT_OPTS,
+    '--seeds', SEEDS.join(' '), '--adapt-opts', ADAPT_OPTS, ...more,
   ];
   const t0 = performance.now();
   const r = spawnSync('bash', args, {
@@ -52,7 +52,11 @@ function runRecipe(data: string, exp: string): { seconds: number; stderr: string
   });
   const seconds = (performance.now() - t0) / 1000;
   const stderr = r.stderr ?? '';
-  assert.equal(r.status, 0, `run.sh failed (status ${r.status}, signal ${r.signal}); last stderr:\n${stderr.slice(-4000)}`);
+  if (r.status !== 0) {
+    // the failing jobs' own logs, named by the recipe's FAILED lines
+    const logs = [...stderr.matchAll(/FAILED \(see (\S+)\)/g)].map((m) => `--- ${m[1]}:\n${fs.existsSync(m[1]) ? fs.readFileSync(m[1], 'utf8').slice(-3000) : '(missing)'}`);
+    assert.fail(`run.sh failed (status ${r.status}, signal ${r.signal}); last stderr:\n${stderr.slice(-4000)}\n${logs.join('\n')}`);
+  }
   return { seconds, stderr };
 }
 
@@ -75,12 +79,9 @@ function jemda(...args: string[]): { status: number | null; stdout: string; stde
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-test('recipe synth_kws: stages 0-5 on the tiny corpus, then a re-run that is a no-op', async (t) => {
+test('recipe synth_kws: stages 0-5 on the tiny corpus, a re-run that is a no-op, then one that changes an adaptation option', async (t) => {
   const vars = recipeVariables();
-  if (!vars.has('adapt_opts')) {
-    t.skip('recipes/synth_kws/run.sh has no adapt_opts variable yet (needed to keep adaptation short)');
-    return;
-  }
+  for (const v of ['adapt_opts', 'methods', 'seeds', 'dev_domains', 'test_domains']) assert.ok(vars.has(v), `run.sh has no ${v} variable`);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'jemda-e2e-'));
   try {
     const data = path.join(tmp, 'data'), exp = path.join(tmp, 'exp');
@@ -208,6 +209,23 @@ test('recipe synth_kws: stages 0-5 on the tiny corpus, then a re-run that is a n
     const rewritten = [...before].filter(([f, [, mt]]) => after.get(f)![1] !== mt).map(([f]) => f);
     assert.deepEqual(rewritten, [], 'the re-run rewrote files of finished stages');
     assert.ok(second.seconds < first.seconds / 3, `re-run took ${second.seconds.toFixed(1)} s vs ${first.seconds.toFixed(1)} s`);
+
+    // third run: jem alone with one adaptation option changed. The stage markers hold a hash of
+    // their options and inputs: jem's adaptations and evaluations run again (the log says why), and
+    // the results table (another method list); corpus, features, source model and stage 3 do not.
+    const third = runRecipe(data, exp, ['--methods', 'jem', '--adapt-opts', `${ADAPT_OPTS} --steps 3`]);
+    assert.match(third.stderr, /adapt in \S+jem\S+ runs again: its options or inputs changed/);
+    const final = snapshot(tmp);
+    const touched = [...before].filter(([f, [, mt]]) => final.get(f)?.[1] !== mt).map(([f]) => f);
+    const outside = touched.filter((f) => !f.startsWith(`exp${path.sep}jem${path.sep}`) && !/^exp[/\\]results\.(md|json)$/.test(f) && !f.startsWith(`exp${path.sep}.done`));
+    assert.deepEqual(outside, [], 'changing an adaptation option re-ran more than adaptation and evaluation');
+    for (const d of DOMAINS) for (const s of SEEDS) {
+      const a = path.join('exp', 'jem', d, `seed${s}`, 'adapted.onnx');
+      assert.ok(touched.includes(a), `${a} was not re-made`);
+      assert.equal(JSON.parse(getMetadata(loadModel(path.join(tmp, a)))['jemda.adaptation']).steps, 3);
+    }
+    const res3 = JSON.parse(fs.readFileSync(path.join(exp, 'results.json'), 'utf8')) as { results: Record<string, unknown> };
+    assert.deepEqual(Object.keys(res3.results), ['jem'], 'the results table was not re-made for the new method list');
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }

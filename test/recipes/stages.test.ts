@@ -1,0 +1,72 @@
+/**
+ * The recipes' stage markers (recipes/common/log.sh, stages.sh): a marker holds a hash of what its
+ * stage was made from; a stage is skipped only while that hash is unchanged, and a change upstream
+ * (a config file's contents, an option, an upstream marker) makes it run again and says why.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+
+/** Run a bash snippet with the recipe helpers sourced and a `jemda` that only records its calls. */
+function bash(dir: string, script: string): { stdout: string; stderr: string } {
+  const pre = `set -euo pipefail; cd '${dir}'; . '${ROOT}/recipes/common/log.sh'; . '${ROOT}/recipes/common/stages.sh'; jemda() { echo "$*" >> calls; };\n`;
+  const r = spawnSync('bash', ['-c', pre + script], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return { stdout: r.stdout, stderr: r.stderr };
+}
+const calls = (dir: string) => (fs.existsSync(path.join(dir, 'calls')) ? fs.readFileSync(path.join(dir, 'calls'), 'utf8').trim().split('\n').filter(Boolean) : []);
+
+test('key_of hashes file contents and plain arguments; order and contents matter', () => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'jemda-stages-'));
+  try {
+    fs.writeFileSync(path.join(d, 'a.conf'), '--x=1\n');
+    const k = (args: string) => bash(d, `key_of ${args}`).stdout.trim();
+    const k1 = k('a.conf opt');
+    assert.match(k1, /^[0-9a-f]{16}$/);
+    assert.equal(k('a.conf opt'), k1);
+    assert.notEqual(k('opt a.conf'), k1);
+    assert.notEqual(k('a.conf opt2'), k1);
+    fs.writeFileSync(path.join(d, 'a.conf'), '--x=2\n');
+    assert.notEqual(k('a.conf opt'), k1, 'a config file is hashed by its contents');
+    // a missing file is hashed as its name: creating it changes the key
+    const missing = k('b.conf');
+    fs.writeFileSync(path.join(d, 'b.conf'), '');
+    assert.notEqual(k('b.conf'), missing);
+  } finally {
+    fs.rmSync(d, { recursive: true, force: true });
+  }
+});
+
+test('make_features: skipped while its config and upstream marker are unchanged, re-run (with a reason) when either changes', () => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'jemda-stages-'));
+  try {
+    fs.mkdirSync(path.join(d, 'data/set'), { recursive: true });
+    fs.writeFileSync(path.join(d, 'fbank.conf'), '--num-mel-bins=40\n');
+    const run = () => bash(d, `mark_done data corpus "$(key_of synth-corpus "\${SIZE:-tiny}")"; make_features data/set fbank.conf 1 data/.done.corpus`);
+    run();
+    assert.equal(calls(d).length, 2, 'compute-fbank and compute-cmvn-stats');
+    assert.match(fs.readFileSync(path.join(d, 'data/set/.done.feats'), 'utf8'), /^[0-9a-f]{16}\n$/);
+    run();
+    assert.equal(calls(d).length, 2, 'an unchanged stage runs again');
+    fs.writeFileSync(path.join(d, 'fbank.conf'), '--num-mel-bins=64\n');
+    const r = run();
+    assert.equal(calls(d).length, 4);
+    assert.match(r.stderr, /feats in data\/set runs again: its options or inputs changed/);
+    // an upstream change (another corpus) reaches the features through the corpus marker
+    const r2 = bash(d, `mark_done data corpus "$(key_of synth-corpus default)"; make_features data/set fbank.conf 1 data/.done.corpus`);
+    assert.equal(calls(d).length, 6);
+    assert.match(r2.stderr, /runs again/);
+    // a marker of an older jemda (no key) counts as changed
+    fs.writeFileSync(path.join(d, 'data/set/.done.feats'), '');
+    const r3 = bash(d, `make_features data/set fbank.conf 1 data/.done.corpus`);
+    assert.equal(calls(d).length, 8);
+    assert.match(r3.stderr, /marker without a key/);
+  } finally {
+    fs.rmSync(d, { recursive: true, force: true });
+  }
+});
