@@ -17,15 +17,10 @@ import { DEFAULT_TRAIN_CONFIG, trainModel, type TrainSet } from '../train/traine
 import type { ModelProto } from '../model/onnx-io.ts';
 import { Rng } from '../util/rng.ts';
 import { MismatchError } from '../util/errors.ts';
+import { median } from './aggregate.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const JEMDA_CLI = path.join(here, '../../scripts/jemda.mjs');
-
-export function median(v: number[]): number {
-  if (v.length === 0) return NaN;
-  const s = [...v].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 
 /**
  * A labeled Kaldi data dir of `n` one-second 16-kHz utterances: a tone per label plus noise, so

@@ -18,17 +18,10 @@ import { encodeModel, saveModel, type ModelProto } from '../model/onnx-io.ts';
 import { OrtRunner } from '../model/ort-runner.ts';
 import { resolveConfig, type AdaptConfig } from '../adapt/config.ts';
 import { benchAdaptSteps, benchTrainSteps, JEMDA_CLI, timedProcess, writeBenchDataDir } from './product.ts';
+import { aggregateRuns, type BenchRow } from './aggregate.ts';
 import { Rng } from '../util/rng.ts';
 
-export interface BenchRow {
-  name: string;
-  unit: string;
-  jemda: number;
-  peer: string;
-  peer_value: number | null;
-  ratio: number | null;
-  note?: string;
-}
+export type { BenchRow } from './aggregate.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const PEER = path.join(here, '../../scripts/torch_peer.py');
@@ -78,9 +71,25 @@ export interface BenchOptions {
   out: string;
   python: string;
   quick: boolean;
+  /** Whole bench runs; the table gives medians and the ratios' range (default 3). */
+  runs?: number;
 }
 
+/** `runs` whole bench runs → medians, each ratio's range, every run's values; results.{json,md}. */
 export async function runBench(o: BenchOptions): Promise<BenchRow[]> {
+  const n = o.runs ?? 3;
+  const all: BenchRow[][] = [];
+  for (let i = 0; i < n; i++) {
+    log(`bench: run ${i + 1} of ${n}`);
+    all.push(await benchOnce(o));
+  }
+  const rows = aggregateRuns(all);
+  writeJsonAtomic(path.join(o.out, 'results.json'), rows);
+  writeFileAtomic(path.join(o.out, 'results.md'), benchMarkdown(rows, n));
+  return rows;
+}
+
+async function benchOnce(o: BenchOptions): Promise<BenchRow[]> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'jemda-bench-'));
   const rows: BenchRow[] = [];
   const reps = o.quick ? 3 : 7;
@@ -173,23 +182,22 @@ export async function runBench(o: BenchOptions): Promise<BenchRow[]> {
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
-  writeJsonAtomic(path.join(o.out, 'results.json'), rows);
-  writeFileAtomic(path.join(o.out, 'results.md'), benchMarkdown(rows));
   return rows;
 }
 
-export function benchMarkdown(rows: BenchRow[]): string {
+export function benchMarkdown(rows: BenchRow[], runs = 1): string {
   const f = (v: number | null, d = 1) => (v === null || !Number.isFinite(v) ? '–' : v >= 1000 ? v.toFixed(0) : v.toFixed(d));
+  const range = (r: BenchRow) => (r.ratio_range ? `${r.ratio_range[0].toFixed(2)}–${r.ratio_range[1].toFixed(2)}` : '–');
   const lines = [
     '# jemda bench',
     '',
     `${new Date().toISOString()} · ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown cpu'}) · node ${process.version}`,
     '',
-    'ratio > 1: jemda is better (faster, or more per second). Medians; the machine may be shared, so compare ratios.',
+    `ratio > 1: jemda is better (faster, or more per second). Medians over ${runs} whole bench run${runs === 1 ? '' : 's'} (each value itself a median of repeated timings); the ratio's range over the runs shows how much this machine moved.`,
     '',
-    '| name | unit | jemda | peer | peer value | ratio | what |',
-    '|---|---|---:|---|---:|---:|---|',
-    ...rows.map((r) => `| ${r.name} | ${r.unit} | ${f(r.jemda)} | ${r.peer} | ${f(r.peer_value)} | ${r.ratio === null ? '–' : r.ratio.toFixed(2)} | ${r.note ?? ''} |`),
+    '| name | unit | jemda | peer | peer value | ratio | ratio range | what |',
+    '|---|---|---:|---|---:|---:|---:|---|',
+    ...rows.map((r) => `| ${r.name} | ${r.unit} | ${f(r.jemda)} | ${r.peer} | ${f(r.peer_value)} | ${r.ratio === null ? '–' : r.ratio.toFixed(2)} | ${range(r)} | ${r.note ?? ''} |`),
   ];
   return lines.join('\n') + '\n';
 }

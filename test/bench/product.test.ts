@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { benchAdaptSteps, benchTrainSteps, median, timedProcess, writeBenchDataDir } from '../../src/bench/product.ts';
+import { benchAdaptSteps, benchTrainSteps, timedProcess, writeBenchDataDir } from '../../src/bench/product.ts';
+import { aggregateRuns, median, type BenchRow } from '../../src/bench/aggregate.ts';
 import { buildModel, defaultFrontEnd, DEFAULT_KWS_LABELS } from '../../src/model/builders/index.ts';
 import { saveModel } from '../../src/model/onnx-io.ts';
 import { readDataDir } from '../../src/data/datadir.ts';
@@ -16,6 +17,25 @@ test('median of odd and even counts', () => {
   assert.equal(median([3, 1, 2]), 2);
   assert.equal(median([4, 1, 3, 2]), 2.5);
   assert.ok(Number.isNaN(median([])));
+});
+
+test('aggregateRuns: medians of values and ratios, the ratio range, every run kept; a missing row is an error', () => {
+  const row = (name: string, jemda: number, peer: number | null, ratio: number | null): BenchRow => ({ name, unit: 'ms', jemda, peer: 'PyTorch', peer_value: peer, ratio });
+  const runs = [
+    [row('a', 10, 20, 2), row('b', 5, null, null)],
+    [row('a', 30, 15, 0.5), row('b', 7, null, null)],
+    [row('a', 20, 30, 1.5), row('b', 6, null, null)],
+  ];
+  const [a, b] = aggregateRuns(runs);
+  assert.equal(a.jemda, 20);
+  assert.equal(a.peer_value, 20);
+  assert.equal(a.ratio, 1.5);
+  assert.deepEqual(a.ratio_range, [0.5, 2]);
+  assert.deepEqual(a.runs!.jemda, [10, 30, 20]);
+  assert.equal(b.ratio, null);
+  assert.equal(b.ratio_range, null);
+  assert.equal(b.jemda, 6);
+  assert.throws(() => aggregateRuns([[row('a', 1, 1, 1)], [row('c', 1, 1, 1)]]), /run 2 has no row 'a'/);
 });
 
 test('bench: adapt() updates and trainModel() steps are timed from their own metrics', async () => {
