@@ -4,8 +4,7 @@ import * as path from 'node:path';
 import { MFCC_REF } from '../shared-ref.ts';
 
 export const REF_DIR = MFCC_REF;
-/** The reference must be there (CI has ../shared beside the clone): a missing one fails the tests rather than skipping them. */
-export const haveRef = true;
+// The reference must be there (CI has ../shared beside the clone): a missing one fails the tests rather than skipping them.
 if (!fs.existsSync(path.join(REF_DIR, 'utt01.wav'))) throw new Error(`MFCC reference data not found at ${REF_DIR} (../shared/reference beside the repository)`);
 
 /** Minimal RIFF/PCM16 mono reader (keeps the tests independent of src/audio). */

@@ -1,23 +1,14 @@
 /**
  * The onnxruntime gradient graph against tfjs's tf.grad of the same energy on the imported model
- * (src/model/importer.ts). Skipped only when the importer module does not exist.
+ * (src/model/importer.ts).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { EnergyGradOrt } from '../../src/model/energy-grad-ort.ts';
 import type { ImportedModel } from '../../src/model/types.ts';
-import type { ModelProto } from '../../src/model/onnx-io.ts';
+import { importModel } from '../../src/model/importer.ts';
 import { REF_MODELS, refModel, refInput, scaledWeights } from './grad-graph-helpers.ts';
-
-const importerPath = new URL('../../src/model/importer.ts', import.meta.url);
-const haveImporter = fs.existsSync(importerPath);
-
-async function importer(): Promise<(m: ModelProto, o: { logits?: string }) => ImportedModel> {
-  const mod = (await import(importerPath.href)) as { importModel: (m: ModelProto, o: { logits?: string }) => ImportedModel };
-  return mod.importModel;
-}
 
 function tfEnergyGrad(im: ImportedModel, x: Float32Array, dims: number[]): { energy: Float32Array; grad: Float32Array } {
   return tf.tidy(() => {
@@ -30,8 +21,7 @@ function tfEnergyGrad(im: ImportedModel, x: Float32Array, dims: number[]): { ene
 }
 
 for (const ref of REF_MODELS) {
-  test(`${ref.name}: grad_x equals tfjs tf.grad of the energy (1e-4 relative)`, { skip: haveImporter ? false : 'src/model/importer.ts is absent' }, async () => {
-    const importModel = await importer();
+  test(`${ref.name}: grad_x equals tfjs tf.grad of the energy (1e-4 relative)`, async () => {
     const m = refModel(ref.name);
     const im = importModel(m, { logits: ref.logits });
     const { data: x, dims } = refInput(ref.name, 1);
