@@ -3,7 +3,13 @@
 while [ $# -gt 0 ]; do
   case "$1" in
     --help|-h)
-      echo "usage: $0 [--option value ...]; options: ${__opts:-see the variables at the top of the script}" >&2
+      # the script's header comment, then every option (the variables set before this file is
+      # sourced, except computed ones such as the repository root) with its current value
+      sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0" >&2
+      echo "options (--name value or --name=value; current values):" >&2
+      for __v in $(awk '/parse_options\.sh/ {exit} /^[a-z_]+=\$\(/ {next} /^[a-z_]+=/ {sub(/=.*/, ""); print}' "$0"); do
+        printf '  --%-18s %s\n' "${__v//_/-}" "${!__v}" >&2
+      done
       exit 0 ;;
     --*=*)
       __name=$(echo "${1%%=*}" | sed 's/^--//; s/-/_/g'); __val="${1#*=}"; shift ;;

@@ -70,3 +70,15 @@ test('make_features: skipped while its config and upstream marker are unchanged,
     fs.rmSync(d, { recursive: true, force: true });
   }
 });
+
+test('run.sh --help: the header comment and every option with its current value, for both recipes', () => {
+  for (const [script, opts] of [['recipes/synth_kws/run.sh', ['stage', 'size', 'methods', 'adapt-opts', 'test-domains']], ['recipes/speech_commands/run.sh', ['root', 'stage', 'train-opts']]] as const) {
+    const r = spawnSync('bash', [path.join(ROOT, script), '--help'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /^[a-z_]+: /, `${script}: no header comment`);
+    for (const o of opts) assert.match(r.stderr, new RegExp(`\\n  --${o} `), `${script}: --${o} not listed`);
+    assert.doesNotMatch(r.stderr, /unbound variable|--repo |--key /, script);
+  }
+  const r = spawnSync('bash', [path.join(ROOT, 'recipes/synth_kws/run.sh'), '--size', 'tiny', '--help'], { encoding: 'utf8' });
+  assert.match(r.stderr, /\n {2}--size +tiny\n/, 'an option given before --help shows its new value');
+});
