@@ -11,9 +11,8 @@ import type { CallOptions, GradEngine } from '../../engine/engine.ts';
 import type { GradResult } from '../../jem/objective.ts';
 import { marginalPriorOf, updateRunningMarginal } from '../../jem/marginal-prior.ts';
 import { ConfigError } from '../../util/errors.ts';
-import { batchIndices, gatherRows } from '../data-order.ts';
 import { entropyPriorTerm, labeledBatch, plusSourceCe } from './grad-step.ts';
-import { updateOpts, type AdaptMethod, type MethodContext } from './method.ts';
+import { targetBatch, updateOpts, type AdaptMethod, type MethodContext } from './method.ts';
 
 /**
  * The entropy-ce loss and its gradients: xent · CE(src) + entropy · mean H(x) + prior.w · KL(p̂ ‖ π),
@@ -43,7 +42,7 @@ export function entropyCe(ctx: MethodContext): AdaptMethod {
       const B = cfg.batchSize;
       const opts = updateOpts(ctx);
       const state = ctx.state();
-      const x = gatherRows(o.target.x, dim, batchIndices(o.target.n, B, step, seed, 'target'));
+      const x = targetBatch(ctx, step, seed);
       const p = prior ? { p: prior, w: cfg.marginalWeight, running: state.marginalRunning ?? null, momentum: cfg.marginalMomentum } : null;
       const src = o.source && cfg.xentWeight > 0 ? labeledBatch(o.source, dim, B, step, seed, 'source') : null;
       const r = await entropyCeLoss(ctx.engine, o.numClasses, x, B, src, { xent: cfg.xentWeight, entropy: cfg.entropyWeight }, p, opts);

@@ -28,7 +28,7 @@ import { Rng, hashString } from '../../util/rng.ts';
 import { samplerBnMode, sgldOptionsFromConfig, type AdaptConfig } from '../config.ts';
 import { batchIndices, gatherRows } from '../data-order.ts';
 import type { TrainerOptions } from '../types.ts';
-import type { AdaptMethod, MethodContext, StepOutcome } from './method.ts';
+import { targetBatch, type AdaptMethod, type MethodContext, type StepOutcome } from './method.ts';
 
 export function jem(ctx: MethodContext): AdaptMethod {
   const { o, cfg, dim } = ctx;
@@ -83,7 +83,7 @@ export function jem(ctx: MethodContext): AdaptMethod {
     const eg = o.energyGrad as EnergyGrad;
     const buf = buffer;
     const B = cfg.batchSize;
-    const xt = gatherRows(o.target.x, dim, batchIndices(o.target.n, B, step, seed, 'target'));
+    const xt = targetBatch(ctx, step, seed);
     if (cfg.dataNoise > 0) for (let i = 0; i < xt.length; i++) xt[i] += cfg.dataNoise * samplerRng.normal();
     // The data energy the samples are compared with (gap, adaptive stopping), in the sampler's
     // BatchNorm mode: eval, or train with the target batch's own statistics as the loss scores it.

@@ -12,6 +12,7 @@ import type { Rng } from '../../util/rng.ts';
 import type { Checkpoint, TrainState } from '../checkpoint.ts';
 import type { AdaptConfig } from '../config.ts';
 import type { TrainerOptions } from '../types.ts';
+import { batchIndices, gatherRows } from '../data-order.ts';
 
 export interface StepOutcome {
   ok: boolean;
@@ -80,6 +81,11 @@ export interface AdaptMethod {
 /** Rows [pos·B, pos·B + B) of the target set (the last batch may be short), in order. */
 export function targetBatchIndices(nTarget: number, B: number, pos: number): number[] {
   return Array.from({ length: Math.min(B, nTarget - pos * B) }, (_, i) => pos * B + i);
+}
+
+/** The target batch of update `step` (the shuffled 'target' stream of the generation's seed). */
+export function targetBatch(ctx: MethodContext, step: number, seed: number): Float32Array {
+  return gatherRows(ctx.o.target.x, ctx.dim, batchIndices(ctx.o.target.n, ctx.cfg.batchSize, step, seed, 'target'));
 }
 
 /** Batches per pass over the target set. */
