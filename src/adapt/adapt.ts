@@ -21,7 +21,9 @@ import { ConfigError, MismatchError } from '../util/errors.ts';
 import { log, warn } from '../util/log.ts';
 import { writeJsonAtomic } from '../util/atomic.ts';
 import { needsSource, resolveConfig, samplerBnMode, trainableFor, usesSampler, type AdaptConfig, type Method, METHODS } from './config.ts';
-import { classifierHead } from '../model/head.ts';
+import { classifierHead, classifierHeadBias } from '../model/head.ts';
+import { labelMarginal } from '../jem/marginal-prior.ts';
+import { priorMatchWeights } from './prior-match.ts';
 import { loadLabeled, loadUnlabeled } from './inputs.ts';
 import { runTrainer, type TrainerResult } from './trainer.ts';
 import type { LabeledSet } from './types.ts';
@@ -86,9 +88,12 @@ export async function adapt(a: AdaptArgs): Promise<AdaptOutcome> {
   }
   let source: LabeledSet | null = null;
   if (needsSource(method, cfg)) {
-    if (!a.sourceDir) throw new ConfigError(`method ${method} with these options needs labeled source data: give --source DIR (or --xent-weight 0)`);
+    if (!a.sourceDir) throw new ConfigError(`method ${method} with these options needs labeled source data: give --source DIR (or --xent-weight 0, --prior-match uniform)`);
     source = (await loadLabeled(a.sourceDir, fe, exampleShape, requireModelLabels(proto, a.modelPath, a.labels))).set;
   }
+
+  // Fail before adapting when the head has no bias to shift.
+  if (cfg.priorMatch !== 'off') classifierHeadBias(proto, findLogits(proto, a.logits).name);
 
   const trainable: Trainable = trainableFor(method, cfg);
   const samplerBackend = a.samplerBackend ?? 'ort';
@@ -188,6 +193,20 @@ export async function adapt(a: AdaptArgs): Promise<AdaptOutcome> {
     model?.dispose();
     return { adaptedPath: null, result };
   }
+  let weights = result.weights;
+  let priorMatch: Record<string, unknown> | null = null;
+  if (cfg.priorMatch !== 'off') {
+    const prior = cfg.priorMatch === 'uniform' ? new Float64Array(numClasses).fill(1 / numClasses) : labelMarginal(source!.y, numClasses);
+    const pm = await priorMatchWeights(proto, weights, { target, exampleShape, prior, logitsName, threads: a.threads, source: a.modelPath });
+    weights = pm.weights;
+    const b = Array.from(pm.match.bias);
+    priorMatch = { prior: cfg.priorMatch, bias: b.map((v) => Number(v.toFixed(6))), iterations: pm.match.iterations, deviation: pm.match.deviation, largestShareBefore: pm.match.largestShareBefore };
+    const top = b.reduce((j, v, k) => (Math.abs(v) > Math.abs(b[j]) ? k : j), 0);
+    log(
+      `prior matching (${cfg.priorMatch} prior): head bias '${pm.biasName}' shifted so the mean target prediction matches it to ${pm.match.deviation.toExponential(1)} ` +
+        `(${pm.match.iterations} iterations; the most predicted class had ${(100 * pm.match.largestShareBefore).toFixed(1)} %; largest shift ${b[top].toFixed(2)} on ${labels?.[top] ?? `class ${top}`})`,
+    );
+  }
   const adaptedPath = path.join(a.expDir, 'adapted.onnx');
   const meta = {
     [ADAPTATION_KEY]: JSON.stringify({
@@ -203,11 +222,12 @@ export async function adapt(a: AdaptArgs): Promise<AdaptOutcome> {
       engine,
       logits: logitsName,
       config: cfg,
+      priorMatch,
     }),
     [FRONTEND_KEY]: JSON.stringify(fe),
     ...(labels ? { [LABELS_KEY]: JSON.stringify(labels) } : {}),
   };
-  const out = exportModel(proto, result.weights, meta);
+  const out = exportModel(proto, weights, meta);
   saveModel(adaptedPath, out);
   model?.dispose();
   log(`wrote ${adaptedPath} (${method}, ${result.steps} steps)`);

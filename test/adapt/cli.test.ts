@@ -117,7 +117,7 @@ test('kill -9 at a random step, then --resume, gives the same final weights as a
 
 test('SIGINT writes a checkpoint and exits; --resume finishes', async () => {
   const exp = path.join(root, 'sigint');
-  const args = ['adapt', '--method', 'tent', '--model', model, '--target', tgt, ...fast({ steps: '400', 'checkpoint-every': '1000' }), exp];
+  const args = ['adapt', '--method', 'tent', '--model', model, '--source', src, '--target', tgt, ...fast({ steps: '400', 'checkpoint-every': '1000' }), exp];
   const status = await new Promise<number | null>((resolve) => {
     const child = spawn(process.execPath, [JEMDA, ...args], { stdio: 'ignore', env: { ...process.env, JEMDA_NO_PROGRESS: '1' } });
     const timer = setInterval(() => {
@@ -127,7 +127,10 @@ test('SIGINT writes a checkpoint and exits; --resume finishes', async () => {
         clearInterval(timer);
       }
     }, 5);
-    child.on('exit', (code) => resolve(code));
+    child.on('exit', (code) => {
+      clearInterval(timer);
+      resolve(code);
+    });
   });
   assert.equal(status, 130);
   const cks = fs.readdirSync(path.join(exp, 'checkpoints')).filter((d) => d !== 'step-0');

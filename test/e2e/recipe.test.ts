@@ -19,14 +19,14 @@ import { validateDataDir } from '../../src/data/validate.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const RUN = path.join(ROOT, process.env.JEMDA_E2E_DEV_SCRIPT ?? 'recipes/synth_kws/run.sh');
-const METHODS = ['source-only', 'adabn', 'tent', 'shot-im', 'pseudo-label', 'tea', 'entropy-ce', 'jem', 'jem.no-energy', 'supervised'];
+const METHODS = ['source-only', 'source-only.prior-match', 'adabn', 'tent', 'shot-im', 'pseudo-label', 'tea', 'entropy-ce', 'jem', 'jem.no-energy', 'supervised'];
 const words = (s: string) => s.split(/\s+/).filter(Boolean);
 const DEV = words(process.env.JEMDA_E2E_DEV_DOMAINS ?? 'telephone');
 const TEST = words(process.env.JEMDA_E2E_TEST_DOMAINS ?? 'flite');
 const DOMAINS = [...DEV, ...TEST];
 const SEEDS = [1, 2];
 /** Methods the recipe runs with its first seed only. */
-const ONE_SEED = new Set(['source-only', 'supervised']);
+const ONE_SEED = new Set(['source-only', 'source-only.prior-match', 'supervised']);
 const seedsOf = (m: string) => (ONE_SEED.has(m) ? SEEDS.slice(0, 1) : SEEDS);
 /** Few, small adaptation updates: the test checks the plumbing, not the accuracy. */
 const ADAPT_OPTS = '--steps 4 --batch-size 16 --checkpoint-every 2 --sgld-steps 5 --sgld-batch-size 16 --buffer-size 64 --adabn-passes 1';

@@ -109,7 +109,7 @@ function setup(): Record<string, string[]> {
 
   const m = P('m.onnx');
   const ev = (model: string, dir: string, out = 'res') => ['eval', '--model', model, '--out', P(out), '--threads', '1', '--no-pxgrad', dir];
-  const ad = (model: string, target: string, exp: string, ...more: string[]) => ['adapt', '--method', 'adabn', '--model', model, '--target', target, '--threads', '1', ...more, P(exp)];
+  const ad = (model: string, target: string, exp: string, ...more: string[]) => ['adapt', '--method', 'adabn', '--prior-match', 'off', '--model', model, '--target', target, '--threads', '1', ...more, P(exp)];
   const tr = (model: string, trainDir: string, exp: string) => ['train', '--model', model, '--backend', 'cpu', '--epochs', '1', '--speed-perturb', '', '--noise-copies', '0', trainDir, P('good'), P(exp)];
   return {
     fbankBad: ['compute-fbank', P('badwav')],

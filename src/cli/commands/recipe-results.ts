@@ -29,7 +29,7 @@ export const command: CommandModule<object, Args> = {
       .option('dev-domains', { type: 'string', default: '', describe: 'target domains settings are chosen on' })
       .option('test-domains', { type: 'string', default: '', describe: 'target domains no choice looked at' })
       .option('seeds', { type: 'string', default: '1', describe: 'adaptation seeds of every method' })
-      .option('one-seed', { type: 'string', default: 'source-only supervised', describe: 'methods run with the first seed only' })
+      .option('one-seed', { type: 'string', default: 'source-only source-only.prior-match supervised', describe: 'methods run with the first seed only' })
       .option('out-md', { type: 'string', demandOption: true })
       .option('out-json', { type: 'string', demandOption: true })
       .option('ood-score', { type: 'string', default: 'px', choices: ['px', 'py', 'pxgrad'], describe: 'OOD score reported as auroc' })
