@@ -2,7 +2,7 @@
  * Derive from a classifier's ONNX graph a second ONNX graph that outputs the JEM energy
  * E(x) = −logsumexp(logits) (or −logits[y] with `classConditional`) per example and
  * grad_x = ∂(Σ E)/∂x, by reverse-mode differentiation written as ONNX ops (eval mode; the per-op
- * rules are in gradgraph/rules.ts). Every float initializer becomes a graph INPUT, so new weights
+ * rules are in gradgraph/rules/). Every float initializer becomes a graph INPUT, so new weights
  * are fed on each call without rebuilding the onnxruntime session.
  *
  * Shapes are taken from two probe runs of the original model through onnxruntime with different
@@ -12,7 +12,7 @@
 import * as ort from 'onnxruntime-node';
 import { onnx, opsetVersion, tensorToArray, toNum, attr, type ModelProto, type NodeProto, type TensorProto } from './onnx-io.ts';
 import { GraphEmitter, type MaxPoolGrad } from './gradgraph/builder.ts';
-import { RULES, type TensorInfo } from './gradgraph/rules.ts';
+import { RULES, type TensorInfo } from './gradgraph/rules/index.ts';
 import { nodesForLogits, defaultProbeShapes, infoGetter, markDifferentiable, backpropNode } from './gradgraph/walk.ts';
 import { inputDims, withExtraOutputs } from './ort-runner.ts';
 import { OnnxError } from '../util/errors.ts';

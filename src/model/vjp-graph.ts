@@ -9,11 +9,11 @@
  * Any loss is then: forward → ∂L/∂logits in JS → vjp. BatchNormalization in 'train' mode (and in
  * 'eval' mode when its scale/bias are trainable) is first rewritten as elementary ops
  * (ReduceMean, Sub, Mul, Sqrt, Reciprocal, Add), so its backward — through the batch mean and
- * variance in train mode — follows from the elementwise rules of gradgraph/rules.ts.
+ * variance in train mode — follows from the elementwise rules of gradgraph/rules/elementwise.ts.
  */
 import { onnx, opsetVersion, tensorToArray, toNum, attrFloat, type ModelProto, type NodeProto, type TensorProto } from './onnx-io.ts';
 import { GraphEmitter, type MaxPoolGrad, type ConvWeightGrad } from './gradgraph/builder.ts';
-import { RULES } from './gradgraph/rules.ts';
+import { RULES } from './gradgraph/rules/index.ts';
 import { nodesForLogits, defaultProbeShapes, infoGetter, markDifferentiable, backpropNode } from './gradgraph/walk.ts';
 import { cloneNode, valueInfo, probe, constTable, swapReluMaxPool } from './grad-graph.ts';
 import { inputDims } from './ort-runner.ts';

@@ -5,7 +5,7 @@
  */
 import { onnx, tensorToArray, type NodeProto, type TensorProto } from '../onnx-io.ts';
 import type { GraphEmitter } from './builder.ts';
-import { RULES, type BwdCtx, type TensorInfo } from './rules.ts';
+import { RULES, type BwdCtx, type TensorInfo } from './rules/index.ts';
 import { OnnxError, UnsupportedOpError } from '../../util/errors.ts';
 
 const DT = onnx.TensorProto.DataType;
