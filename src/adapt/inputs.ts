@@ -1,6 +1,6 @@
 /**
  * Data dirs → the flat model-input arrays adaptation trains on, through the one example loader
- * (eval/examples.ts: the model's front end, feats.scp when present, else wav.scp with segments;
+ * (engine/examples.ts: the model's front end, feats.scp when present, else wav.scp with segments;
  * its errors for a missing entry, an unknown label or non-finite features).
  *
  * Label isolation: `loadUnlabeled` reads with `unlabeled: true`, which never opens utt2label or
@@ -8,7 +8,7 @@
  * target of the `supervised` oracle only.
  */
 import type { FrontEnd } from '../model/frontend.ts';
-import { loadExamples, type LoadedExamples } from '../eval/examples.ts';
+import { loadExamples, type LoadedExamples } from '../engine/examples.ts';
 import { MismatchError } from '../util/errors.ts';
 import type { LabeledSet, UnlabeledSet } from './types.ts';
 

@@ -11,7 +11,7 @@
  * ignores a common shift). The logits are those of the exported model, running BatchNorm statistics
  * as `jemda eval` computes them.
  */
-import { ortLogits } from '../eval/ort-logits.ts';
+import { ortLogits } from '../model/ort-logits.ts';
 import { exportModel } from '../model/exporter.ts';
 import { classifierHeadBias } from '../model/head.ts';
 import { tensorToArray, type ModelProto } from '../model/onnx-io.ts';

@@ -10,7 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { JemdaError } from '../util/errors.ts';
-import { parseKaldiConfig } from './config-file.ts';
+import { parseKaldiConfig } from '../util/config-file.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 

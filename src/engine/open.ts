@@ -7,8 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { importModel } from '../model/importer.ts';
 import type { ModelProto } from '../model/onnx-io.ts';
-import type { ImportedModel, Trainable } from '../model/types.ts';
-import type { BnMode } from '../model/vjp-graph.ts';
+import type { BnMode, ImportedModel, Trainable } from '../model/types.ts';
 import { VjpOrt } from '../model/vjp-ort.ts';
 import { JemdaError } from '../util/errors.ts';
 import { log, warn } from '../util/log.ts';

@@ -12,9 +12,9 @@ import { findLogits } from '../model/logits.ts';
 import { EnergyGradOrt } from '../model/energy-grad-ort.ts';
 import { MismatchError } from '../util/errors.ts';
 import { log, warn } from '../util/log.ts';
-import { classificationMetrics } from './metrics.ts';
-import { loadExamples } from './examples.ts';
-import { ortLogits, type ExampleSet } from './ort-logits.ts';
+import { classificationMetrics } from '../engine/metrics.ts';
+import { loadExamples } from '../engine/examples.ts';
+import { ortLogits, type ExampleSet } from '../model/ort-logits.ts';
 import { oodAuroc, pxgradScores, pxScores, pyScores, type OodScoreName } from './ood.ts';
 import { writeEvalResult, type EvalResult } from './report.ts';
 

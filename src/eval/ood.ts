@@ -7,7 +7,7 @@
  * AUROC takes the in-domain set as positives.
  */
 import type { EnergyGrad } from '../model/types.ts';
-import { auroc } from './metrics.ts';
+import { auroc } from '../engine/metrics.ts';
 import { logSumExp } from '../util/logsumexp.ts';
 
 export type OodScoreName = 'px' | 'py' | 'pxgrad';

@@ -7,9 +7,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
 import { DataError } from '../util/errors.ts';
-import type { ClassificationMetrics } from './metrics.ts';
+import type { ClassificationMetrics } from '../engine/metrics.ts';
 import type { OodAuroc } from './ood.ts';
-import { confusionSvg, reliabilitySvg } from './plots.ts';
+import { confusionSvg, reliabilitySvg } from '../engine/plots.ts';
 
 export interface EvalResult extends ClassificationMetrics {
   set: string;

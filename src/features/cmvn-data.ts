@@ -8,12 +8,14 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { openMatrixWriter, readMatrices, readMatrixMap, type KaldiMatrix } from '../data/kaldi-io.ts';
+import type { KaldiMatrix } from '../data/kaldi-matrix.ts';
+import { readMatrices, readMatrixMap } from '../data/kaldi-read.ts';
+import { openMatrixWriter } from '../data/kaldi-write.ts';
 import { readTable, sortC } from '../data/kaldi-text.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { DataError, FeatureError } from '../util/errors.ts';
 import { accumulate, applyCmvn, cmvnStats, emptyCmvnStats } from './cmvn.ts';
-import type { Matrix } from './matrix.ts';
+import type { Matrix } from '../data/matrix.ts';
 
 export type CmvnMode = 'per-utt' | 'per-spk' | 'global';
 

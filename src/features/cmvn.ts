@@ -4,7 +4,7 @@
  * (Kaldi's AccCmvnStats / ApplyCmvn). Stored row-major in a Float64Array of length 2(D+1).
  */
 import { FeatureError } from '../util/errors.ts';
-import { type Matrix, makeMatrix } from './matrix.ts';
+import { type Matrix, makeMatrix } from '../data/matrix.ts';
 
 export function emptyCmvnStats(dim: number): Float64Array {
   return new Float64Array(2 * (dim + 1));

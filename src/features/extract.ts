@@ -10,7 +10,7 @@ import { dctMatrix, lifterCoeffs } from './dct.ts';
 import {
   dither, extractFrame, firstSampleOfFrame, FLT_EPSILON, logEnergy, numFrames, preemphWindowSums, processFrame, processFrameFrom,
 } from './framing.ts';
-import { type Matrix, makeMatrix } from './matrix.ts';
+import { type Matrix, makeMatrix } from '../data/matrix.ts';
 import { applyMelBanks, makeMelBanks, type MelBanks } from './mel.ts';
 import { FBANK_DEFAULTS, type FbankOptions, frameGeometry, MFCC_DEFAULTS, type MfccOptions, resolveOptions, type CommonOptions } from './options.ts';
 import { MeydaPowerSpectrum } from './spectrum-meyda.ts';

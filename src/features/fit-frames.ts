@@ -4,7 +4,7 @@
  * - 'edge':   keep the first T frames; pad by repeating the last frame.
  * - 'center': crop the middle T frames, or pad zeros equally before and after (extra at the end).
  */
-import { type Matrix, makeMatrix } from './matrix.ts';
+import { type Matrix, makeMatrix } from '../data/matrix.ts';
 
 export type PadMode = 'zero' | 'edge' | 'center';
 

@@ -10,7 +10,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadUtterance, sliceSeconds } from '../audio/load.ts';
-import { assertFinite, openMatrixWriter } from '../data/kaldi-io.ts';
+import { assertFinite } from '../data/kaldi-matrix.ts';
+import { openMatrixWriter } from '../data/kaldi-write.ts';
 import { readTable, readTableEntries, sortC, writeTable } from '../data/kaldi-text.ts';
 import { removeStaleTemps, writeFileAtomic } from '../util/atomic.ts';
 import { runJobs, splitJobs } from '../util/job-worker.ts';

@@ -1,5 +1,5 @@
 /** Frame splicing (Kaldi splice-feats): each output row is frames t−left … t+right concatenated, edges repeated. */
-import { type Matrix, makeMatrix } from './matrix.ts';
+import { type Matrix, makeMatrix } from '../data/matrix.ts';
 
 export function spliceFrames(m: Matrix, left: number, right: number): Matrix {
   if (!(left >= 0 && right >= 0)) throw new RangeError(`splice context must be >= 0 (left ${left}, right ${right})`);

@@ -4,7 +4,7 @@
  */
 import { PNG } from 'pngjs';
 import type { InputLayout } from '../model/frontend.ts';
-import type { Matrix } from '../features/matrix.ts';
+import type { Matrix } from '../data/matrix.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 
 /** One example (exampleShape without batch) as a frames × dims matrix. */

@@ -10,8 +10,7 @@
  *   E_b = −f_b[y_b]:       ∂(Σ E)/∂f_bk = −onehot       (coef 0, target onehot)
  */
 import type { ModelProto } from './onnx-io.ts';
-import type { EnergyGrad } from './types.ts';
-import type { BnMode } from './vjp-graph.ts';
+import type { BnMode, EnergyGrad } from './types.ts';
 import { VjpOrt } from './vjp-ort.ts';
 import { MismatchError } from '../util/errors.ts';
 import { logSumExp } from '../util/logsumexp.ts';

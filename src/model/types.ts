@@ -4,9 +4,11 @@
  * src/model/grad-graph.ts + src/model/ort-runner.ts (onnxruntime: forward, and E(x) with ∂E/∂x).
  */
 import type * as tf from '@tensorflow/tfjs';
-import type { BnMode } from './vjp-graph.ts';
 
 export type Trainable = 'all' | 'bn' | 'none';
+
+/** BatchNorm with running statistics (eval) or batch statistics (train). */
+export type BnMode = 'eval' | 'train';
 
 /** The batch statistics one BatchNormalization node used in training mode. */
 export interface BnBatchStats {

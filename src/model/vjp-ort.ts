@@ -7,11 +7,11 @@
  */
 import * as ort from 'onnxruntime-node';
 import { onnx, tensorToArray, type ModelProto } from './onnx-io.ts';
-import { buildVjpGraph, type BnMode, type VjpGraph, type VjpGraphOptions } from './vjp-graph.ts';
+import { buildVjpGraph, type VjpGraph, type VjpGraphOptions } from './vjp-graph.ts';
 import { OrtRunner, replaceWeightTensors } from './ort-runner.ts';
 import { MismatchError, OnnxError } from '../util/errors.ts';
 import { logSumExp } from '../util/logsumexp.ts';
-import type { BnBatchStats, CallOptions, LossFn, VjpResult } from './types.ts';
+import type { BnBatchStats, BnMode, CallOptions, LossFn, VjpResult } from './types.ts';
 
 export interface VjpOrtOptions extends Omit<VjpGraphOptions, 'bnMode'> {
   /** Default BatchNorm mode of forward/vjp (default 'train'). */

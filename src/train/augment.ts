@@ -5,7 +5,7 @@
  * - SpecAugment time masks (up to `timeMaskMax` consecutive frames) and frequency masks (up to
  *   `freqMaskMax` consecutive bins), widths uniform in [0, max].
  * - Random time shift by an integer in [−maxShift, maxShift] frames, zero-filled.
- * Wave-level augmentation (speed perturbation, additive noise) lives in wave-augment.ts.
+ * Wave-level augmentation (speed perturbation, additive noise) lives in src/audio/wave-augment.ts.
  */
 import type { Rng } from '../util/rng.ts';
 import type { InputLayout } from '../model/frontend.ts';

@@ -5,12 +5,12 @@
  * only pay for feature-level augmentation.
  */
 import type { FrontEnd } from '../model/frontend.ts';
-import { loadExamples } from '../eval/examples.ts';
-import type { ExampleSet } from '../eval/ort-logits.ts';
+import { loadExamples } from '../engine/examples.ts';
+import type { ExampleSet } from '../model/ort-logits.ts';
 import { MismatchError } from '../util/errors.ts';
 import { log } from '../util/log.ts';
 import type { TrainSet } from './trainer.ts';
-import type { WaveAugmentOptions } from './wave-augment.ts';
+import type { WaveAugmentOptions } from '../audio/wave-augment.ts';
 
 export async function loadTrainSet(dir: string, fe: FrontEnd, labels: string[], wave: WaveAugmentOptions | null, seed: number, nj = 1): Promise<TrainSet> {
   const useWave = wave !== null && (wave.speeds.length > 0 || wave.noiseCopies > 0);

@@ -4,8 +4,8 @@
  */
 import { exportModel } from '../model/exporter.ts';
 import type { ModelProto } from '../model/onnx-io.ts';
-import { argmaxRows, accuracy, nll } from '../eval/metrics.ts';
-import { ortLogits, type ExampleSet } from '../eval/ort-logits.ts';
+import { argmaxRows, accuracy, nll } from '../engine/metrics.ts';
+import { ortLogits, type ExampleSet } from '../model/ort-logits.ts';
 
 export async function devMetrics(
   original: ModelProto,

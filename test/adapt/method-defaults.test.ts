@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { parseKaldiConfig } from '../../src/cli/config-file.ts';
+import { parseKaldiConfig } from '../../src/util/config-file.ts';
 import { METHODS, resolveConfig, type AdaptConfig } from '../../src/adapt/config.ts';
 
 const CONF = path.resolve(import.meta.dirname, '../../recipes/synth_kws/conf');

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { openMatrixWriter } from '../../src/data/kaldi-io.ts';
+import { openMatrixWriter } from '../../src/data/kaldi-write.ts';
 import { onnx, saveModel, setMetadata } from '../../src/model/onnx-io.ts';
 import { makeValidDir, rm, tempDir, writeFiles } from './helpers.ts';
 

@@ -2,17 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import {
-  assertFinite,
-  closeCachedArchives,
-  formatFloat32,
-  openMatrixWriter,
-  readMatrices,
-  readMatrixAt,
-  readVectors,
-  readVectorAt,
-  parseWspecifier,
-} from '../../src/data/kaldi-io.ts';
+import { assertFinite } from '../../src/data/kaldi-matrix.ts';
+import { readMatrices, readVectors } from '../../src/data/kaldi-read.ts';
+import { closeCachedArchives, readMatrixAt, readVectorAt } from '../../src/data/kaldi-scp.ts';
+import { parseWspecifier } from '../../src/data/kaldi-specifier.ts';
+import { formatFloat32, openMatrixWriter } from '../../src/data/kaldi-write.ts';
 import { FeatureError, ConfigError } from '../../src/util/errors.ts';
 import { globalHeader, rm, tempDir } from './helpers.ts';
 

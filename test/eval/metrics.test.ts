@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import {
   accuracy, auroc, brier, classificationMetrics, confidenceBin, confusionMatrix, ece, energies, logSoftmax,
   meanStd, nll, perClassAccuracy, reliabilityBins, softmax,
-} from '../../src/eval/metrics.ts';
+} from '../../src/engine/metrics.ts';
 import { oodAuroc, pxScores, pxgradScores, pyScores } from '../../src/eval/ood.ts';
 import type { EnergyGrad } from '../../src/model/types.ts';
 

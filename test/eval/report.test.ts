@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { classificationMetrics } from '../../src/eval/metrics.ts';
+import { classificationMetrics } from '../../src/engine/metrics.ts';
 import { compareMarkdown, readComparison, readExpResults, rowNames, writeEvalResult, type EvalResult } from '../../src/eval/report.ts';
-import { niceTicks, trainingCurvesSvg } from '../../src/eval/plots.ts';
+import { niceTicks, trainingCurvesSvg } from '../../src/engine/plots.ts';
 
 function result(set: string, logits: number[], labels: number[]): EvalResult {
   const names = ['a', 'b'];

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { accumulate, applyCmvn, cmvnStats, emptyCmvnStats, perUttCmvn, statsFromMatrix, statsToMatrix } from '../../src/features/cmvn.ts';
 import { fitToFrames } from '../../src/features/fit-frames.ts';
-import { makeMatrix } from '../../src/features/matrix.ts';
+import { makeMatrix } from '../../src/data/matrix.ts';
 import { spliceFrames } from '../../src/features/splice.ts';
 import { FeatureError } from '../../src/util/errors.ts';
 import { Rng } from '../../src/util/rng.ts';

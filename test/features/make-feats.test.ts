@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
 import { writeWav16 } from '../../src/audio/wav.ts';
-import { readMatrices, readMatrixMap } from '../../src/data/kaldi-io.ts';
+import { readMatrices, readMatrixMap } from '../../src/data/kaldi-read.ts';
 import { applyCmvnTables, computeCmvnStatsForDir } from '../../src/features/cmvn-data.ts';
 import { computeFbank, computeMfcc } from '../../src/features/extract.ts';
 import { makeFeats, splitJobs } from '../../src/features/make-feats.ts';

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { PNG } from 'pngjs';
 import { fast, makeDataDir, makeTinyModel } from '../adapt/tiny-setup.ts';
-import { readMatrixMap } from '../../src/data/kaldi-io.ts';
+import { readMatrixMap } from '../../src/data/kaldi-read.ts';
 
 const JEMDA = path.resolve('scripts/jemda.mjs');
 

@@ -1,6 +1,6 @@
 /** Shared helper for the VJP tests: finite differences of a linear functional of the logits along random weight directions. */
 import type { VjpOrt } from '../../src/model/vjp-ort.ts';
-import type { BnMode } from '../../src/model/vjp-graph.ts';
+import type { BnMode } from '../../src/model/types.ts';
 import { Rng } from '../../src/util/rng.ts';
 
 export function dot64(a: Float32Array, b: Float32Array): number {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { readMatrixAt } from '../../src/data/kaldi-io.ts';
+import { readMatrixAt } from '../../src/data/kaldi-scp.ts';
 import { jemda, jemdaAsync, makeTinyModel, makeToneDir, tempDir } from './fixtures.ts';
 
 let tmp = '';

@@ -8,9 +8,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { openMatrixWriter } from '../../src/data/kaldi-io.ts';
+import { openMatrixWriter } from '../../src/data/kaldi-write.ts';
 import { getMetadata, loadModel, saveModel, setMetadata } from '../../src/model/onnx-io.ts';
-import { computeExample } from '../../src/eval/example-job.ts';
+import { computeExample } from '../../src/engine/example-job.ts';
 import { parseFrontEnd } from '../../src/model/frontend.ts';
 import { AudioError, FeatureError } from '../../src/util/errors.ts';
 import {

@@ -8,7 +8,7 @@ import { selectBackend } from '../../src/model/backend.ts';
 import { buildModel, defaultFrontEnd, type Arch } from '../../src/model/builders/index.ts';
 import { importModel } from '../../src/model/importer.ts';
 import { loadModel } from '../../src/model/onnx-io.ts';
-import { ortLogits } from '../../src/eval/ort-logits.ts';
+import { ortLogits } from '../../src/model/ort-logits.ts';
 import { trainModel, DEFAULT_TRAIN_CONFIG } from '../../src/train/trainer.ts';
 import { Rng } from '../../src/util/rng.ts';
 

@@ -8,7 +8,7 @@ import { buildModel, defaultFrontEnd } from '../../src/model/builders/index.ts';
 import { importModel } from '../../src/model/importer.ts';
 import { loadModel } from '../../src/model/onnx-io.ts';
 import { trainModel, DEFAULT_TRAIN_CONFIG, type TrainSet } from '../../src/train/trainer.ts';
-import { ortLogits, type ExampleSet } from '../../src/eval/ort-logits.ts';
+import { ortLogits, type ExampleSet } from '../../src/model/ort-logits.ts';
 import { listCheckpoints, loadCheckpoint } from '../../src/train/checkpoint.ts';
 import { Rng } from '../../src/util/rng.ts';
 import { smoothedCrossEntropy, trainStep } from '../../src/train/engine.ts';

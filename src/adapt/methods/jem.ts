@@ -19,7 +19,7 @@ import { marginalPriorOf, updateRunningMarginal } from '../../jem/marginal-prior
 import { ebmWeightAt, jemLoss, type JemWeights } from '../../jem/objective.ts';
 import { ReplayBuffer } from '../../jem/replay-buffer.ts';
 import { dataClampBox, sgldOptions, sgldSample, type SgldOptions } from '../../jem/sampler.ts';
-import { lineChartsSvg } from '../../eval/plots.ts';
+import { lineChartsSvg } from '../../engine/plots.ts';
 import { writeFileAtomic } from '../../util/atomic.ts';
 import { ConfigError } from '../../util/errors.ts';
 import { log, warn } from '../../util/log.ts';

@@ -1,7 +1,7 @@
 /** `jemda build-model --arch kws-cnn|tdnn|mlp [sizes] [front end] [labels] OUT.onnx`: a freshly initialized classifier. */
 import type { CommandModule } from 'yargs';
 import { saveModel } from '../../model/onnx-io.ts';
-import { archOptions, buildFromArgs, type ArchArgs } from '../../model/builders/options.ts';
+import { archOptions, buildFromArgs, type ArchArgs } from '../arch-options.ts';
 import { log } from '../../util/log.ts';
 
 interface Args extends ArchArgs {

@@ -1,7 +1,8 @@
 /** `jemda copy-feats RSPEC WSPEC`: copy feature matrices between Kaldi archives (binary or text). */
 import type { CommandModule } from 'yargs';
 import { log } from '../../util/log.ts';
-import { openMatrixWriter, readMatrices } from '../../data/kaldi-io.ts';
+import { readMatrices } from '../../data/kaldi-read.ts';
+import { openMatrixWriter } from '../../data/kaldi-write.ts';
 
 interface Args {
   rspec: string;

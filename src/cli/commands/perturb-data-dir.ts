@@ -4,7 +4,7 @@
  * 16-bit), same utterance ids and labels, utt2domain tagged `+<effect>`.
  */
 import type { CommandModule } from 'yargs';
-import { EFFECTS, parseRange, perturbDataDir, type EffectName } from '../../audio/perturb-dir.ts';
+import { EFFECTS, parseRange, perturbDataDir, type EffectName } from '../../data/perturb-dir.ts';
 import type { NoiseKind } from '../../audio/effects/noise.ts';
 
 interface Args {

@@ -20,7 +20,7 @@ import { fitClassGaussians, fitUniformInit, type InitDistribution } from '../../
 import { drawSamples, samplesFromBuffer, type DrawnSamples } from '../../jem/sample.ts';
 import { sgldOptions } from '../../jem/sampler.ts';
 import { exampleToMatrix, writeFeatureGrid } from '../../jem/feature-image.ts';
-import { openMatrixWriter } from '../../data/kaldi-io.ts';
+import { openMatrixWriter } from '../../data/kaldi-write.ts';
 import { ConfigError, MismatchError } from '../../util/errors.ts';
 import { Rng } from '../../util/rng.ts';
 import { log } from '../../util/log.ts';

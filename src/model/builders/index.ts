@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import type { ModelProto } from '../onnx-io.ts';
 import type { FrontEnd } from '../frontend.ts';
 import { ConfigError, DataError } from '../../util/errors.ts';
-import { parseKaldiConfigText } from '../../cli/config-file.ts';
+import { parseKaldiConfigText } from '../../util/config-file.ts';
 import { kwsCnn, KWS_CNN_DEFAULTS } from './kws-cnn.ts';
 import { tdnn, TDNN_DEFAULTS } from './tdnn.ts';
 import { splicedMlp, MLP_DEFAULTS } from './mlp.ts';

@@ -3,15 +3,16 @@
  * a worker thread. Wave-augmented copies use an rng seeded by (seed ^ hash(utt)), so results do
  * not depend on how utterances are split among workers.
  */
-import { assertFinite, readMatrixAt } from '../data/kaldi-io.ts';
+import { assertFinite } from '../data/kaldi-matrix.ts';
+import { readMatrixAt } from '../data/kaldi-scp.ts';
 import { loadUtterance, sliceSeconds } from '../audio/load.ts';
-import { frontEndInput, frontEndInputFromFeats } from '../features/frontend-apply.ts';
+import { frontEndInput, frontEndInputFromFeats } from './frontend-apply.ts';
 import type { FrontEnd } from '../model/frontend.ts';
 import { hashString, Rng } from '../util/rng.ts';
 import { AudioError } from '../util/errors.ts';
 import { warn } from '../util/log.ts';
 import { FBANK_DEFAULTS, frameGeometry, MFCC_DEFAULTS, resolveOptions } from '../features/options.ts';
-import { waveCopies, type WaveAugmentOptions } from '../train/wave-augment.ts';
+import { waveCopies, type WaveAugmentOptions } from '../audio/wave-augment.ts';
 
 export type ExampleJob =
   | { utt: string; kind: 'feats'; entry: string }

@@ -3,15 +3,15 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { loadExamples } from '../../src/eval/examples.ts';
+import { loadExamples } from '../../src/engine/examples.ts';
 import { defaultFrontEnd } from '../../src/model/builders/index.ts';
-import { frontEndInput } from '../../src/features/frontend-apply.ts';
+import { frontEndInput } from '../../src/engine/frontend-apply.ts';
 import { computeFeatures } from '../../src/features/extract.ts';
 import { readWav } from '../../src/audio/wav.ts';
-import { openMatrixWriter } from '../../src/data/kaldi-io.ts';
+import { openMatrixWriter } from '../../src/data/kaldi-write.ts';
 import { MismatchError } from '../../src/util/errors.ts';
-import { DEFAULT_WAVE_AUGMENT } from '../../src/train/wave-augment.ts';
-import { makeToneDir, TONE_LABELS } from './tone-data.ts';
+import { DEFAULT_WAVE_AUGMENT } from '../../src/audio/wave-augment.ts';
+import { makeToneDir, TONE_LABELS } from '../eval/tone-data.ts';
 
 test('data dir → examples: wav and feats.scp agree, nj does not change results, labels checked first', async () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'jemda-ex-'));

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { applyEffect, parseRange, perturbDataDir, uttSeed } from '../../src/audio/perturb-dir.ts';
+import { applyEffect, parseRange, perturbDataDir, uttSeed } from '../../src/data/perturb-dir.ts';
 import { encodeWav16, readWav } from '../../src/audio/wav.ts';
 import { readEntry } from '../../src/audio/load.ts';
 import { energy } from '../../src/audio/effects/index.ts';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { computeFbank } from '../../src/features/extract.ts';
-import { frontEndInput, frontEndInputFromFeats } from '../../src/features/frontend-apply.ts';
-import { makeMatrix } from '../../src/features/matrix.ts';
+import { frontEndInput, frontEndInputFromFeats } from '../../src/engine/frontend-apply.ts';
+import { makeMatrix } from '../../src/data/matrix.ts';
 import type { FrontEnd } from '../../src/model/frontend.ts';
 import { MismatchError } from '../../src/util/errors.ts';
 import { Rng } from '../../src/util/rng.ts';

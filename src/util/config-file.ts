@@ -3,7 +3,7 @@
  * ignored; `--flag` alone means true. Returns yargs-style keys (kebab-case kept as written).
  */
 import * as fs from 'node:fs';
-import { DataError } from '../util/errors.ts';
+import { DataError } from './errors.ts';
 
 export function parseKaldiConfig(file: string): Record<string, string | boolean> {
   let text: string;

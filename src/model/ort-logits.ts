@@ -3,9 +3,9 @@
  * evaluation). Examples of different shapes (a front end without a fixed frame count) are run in
  * groups of equal shape.
  */
-import { decodeModel, type ModelProto } from '../model/onnx-io.ts';
-import { OrtRunner, withExtraOutputs } from '../model/ort-runner.ts';
-import { findLogits } from '../model/logits.ts';
+import { decodeModel, type ModelProto } from './onnx-io.ts';
+import { OrtRunner, withExtraOutputs } from './ort-runner.ts';
+import { findLogits } from './logits.ts';
 
 export interface ExampleSet {
   /** One model-input example per utterance (no batch axis). */

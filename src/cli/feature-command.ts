@@ -4,7 +4,7 @@
  */
 import type { CommandModule } from 'yargs';
 import { addFeatureOptions, pickFeatureOptions } from './feature-cli.ts';
-import { makeFeats } from './make-feats.ts';
+import { makeFeats } from '../features/make-feats.ts';
 
 interface Args {
   data: string;

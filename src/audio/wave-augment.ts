@@ -4,7 +4,7 @@
  * moderate SNR drawn uniformly from [snrLo, snrHi] dB with a random noise colour.
  */
 import type { Rng } from '../util/rng.ts';
-import { addNoiseAtSnr, speedPerturb, type NoiseKind } from '../audio/effects/index.ts';
+import { addNoiseAtSnr, speedPerturb, type NoiseKind } from './effects/index.ts';
 
 export interface WaveAugmentOptions {
   speeds: number[];

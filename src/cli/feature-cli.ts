@@ -4,7 +4,7 @@
  * `--config` files and the command line override exactly what they name.
  */
 import type { Argv } from 'yargs';
-import { FBANK_DEFAULTS, MFCC_DEFAULTS } from './options.ts';
+import { FBANK_DEFAULTS, MFCC_DEFAULTS } from '../features/options.ts';
 
 const DESCRIBE: Record<string, string> = {
   'sample-frequency': 'waveform sample rate (Hz); other rates are resampled',

@@ -5,11 +5,11 @@
  */
 import * as fs from 'node:fs';
 import type { Argv } from 'yargs';
-import type { ModelProto } from '../onnx-io.ts';
-import { parseFrontEnd, type FrontEnd } from '../frontend.ts';
-import { ConfigError, DataError } from '../../util/errors.ts';
-import { ARCHS, archLayout, buildModel, loadArchConfig, parseArchConfig, type Arch } from './index.ts';
-import { defaultFrontEnd, DEFAULT_KWS_LABELS } from './common.ts';
+import type { ModelProto } from '../model/onnx-io.ts';
+import { parseFrontEnd, type FrontEnd } from '../model/frontend.ts';
+import { ConfigError, DataError } from '../util/errors.ts';
+import { ARCHS, archLayout, buildModel, loadArchConfig, parseArchConfig, type Arch } from '../model/builders/index.ts';
+import { defaultFrontEnd, DEFAULT_KWS_LABELS } from '../model/builders/common.ts';
 
 export interface ArchArgs {
   arch?: string;

@@ -6,10 +6,10 @@
  */
 import type { FrontEnd } from '../model/frontend.ts';
 import { MismatchError } from '../util/errors.ts';
-import { applyMeanStd, perUttCmvn } from './cmvn.ts';
-import { computeFeatures } from './extract.ts';
-import { fitToFrames } from './fit-frames.ts';
-import type { Matrix } from './matrix.ts';
+import { applyMeanStd, perUttCmvn } from '../features/cmvn.ts';
+import { computeFeatures } from '../features/extract.ts';
+import { fitToFrames } from '../features/fit-frames.ts';
+import type { Matrix } from '../data/matrix.ts';
 
 export interface ModelInput {
   data: Float32Array;

@@ -1,9 +1,9 @@
 /**
  * Perturbing a whole Kaldi data dir: every utterance of SRC (a wav.scp entry, or a segment cut
- * from its recording) goes through one seeded channel effect from ./effects and is written as a
- * 16-bit WAV under OUT/wav/<utt>.wav; OUT gets the same utterance ids, utt2spk, utt2label (labels
- * are copied, never changed), utt2domain with a `+<effect>` suffix, and utt2dur measured from the
- * output. Features (feats.scp, cmvn.scp) are not copied: the audio changed.
+ * from its recording) goes through one seeded channel effect from src/audio/effects and is written
+ * as a 16-bit WAV under OUT/wav/<utt>.wav; OUT gets the same utterance ids, utt2spk, utt2label
+ * (labels are copied, never changed), utt2domain with a `+<effect>` suffix, and utt2dur measured
+ * from the output. Features (feats.scp, cmvn.scp) are not copied: the audio changed.
  *
  * Per-utterance randomness is seeded by hashString(utt) ^ seed, so the output does not depend on
  * nj or on the order of work. OUT is built in a temp dir and swapped in (writeDirAtomic), so a
@@ -11,20 +11,20 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readDataDir, utterances, writeDataDir, type DataDir } from '../data/datadir.ts';
+import { readDataDir, utterances, writeDataDir, type DataDir } from './datadir.ts';
 import { writeDirAtomic } from '../util/atomic.ts';
 import { runJobs, splitJobs } from '../util/job-worker.ts';
 import { ConfigError, DataError, JemdaError } from '../util/errors.ts';
 import { log, warn } from '../util/log.ts';
 import { progress } from '../util/progress.ts';
 import { hashString, Rng } from '../util/rng.ts';
-import { addNoiseAtSnr, type NoiseKind } from './effects/noise.ts';
-import { reverb } from './effects/reverb.ts';
-import { speedPerturb } from './effects/speed.ts';
-import { telephone } from './effects/telephone.ts';
-import { gain } from './effects/gain.ts';
-import { loadUtterance, sliceSeconds } from './load.ts';
-import { encodeWav16 } from './wav.ts';
+import { addNoiseAtSnr, type NoiseKind } from '../audio/effects/noise.ts';
+import { reverb } from '../audio/effects/reverb.ts';
+import { speedPerturb } from '../audio/effects/speed.ts';
+import { telephone } from '../audio/effects/telephone.ts';
+import { gain } from '../audio/effects/gain.ts';
+import { loadUtterance, sliceSeconds } from '../audio/load.ts';
+import { encodeWav16 } from '../audio/wav.ts';
 
 export const EFFECTS = ['reverse', 'telephone', 'noise', 'reverb', 'speed', 'gain'] as const;
 export type EffectName = (typeof EFFECTS)[number];

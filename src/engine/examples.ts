@@ -12,8 +12,8 @@ import type { FrontEnd } from '../model/frontend.ts';
 import { DataError, MismatchError } from '../util/errors.ts';
 import { progress } from '../util/progress.ts';
 import { fromWorkerError, startTsWorker, type WorkerError } from '../util/ts-worker.ts';
-import type { WaveAugmentOptions } from '../train/wave-augment.ts';
-import type { ExampleSet } from './ort-logits.ts';
+import type { WaveAugmentOptions } from '../audio/wave-augment.ts';
+import type { ExampleSet } from '../model/ort-logits.ts';
 import { computeExample, type ExampleJob, type ExampleOut, type JobContext } from './example-job.ts';
 
 export interface LoadExamplesOptions {
