@@ -299,7 +299,8 @@ export async function buildVjpGraph(source: ModelProto, opts: VjpGraphOptions): 
     const m = onnx.ModelProto.create({
       irVersion: Math.max(toNum(source.irVersion ?? 8), 8),
       producerName: 'jemda vjp-graph',
-      opsetImport: model.opsetImport,
+      // the emitted ops are of `opset` (ScatterElements' reduction needs 16): declare it, as grad-graph.ts does
+      opsetImport: [...(model.opsetImport ?? []).filter((o) => o.domain && o.domain !== 'ai.onnx'), onnx.OperatorSetIdProto.create({ domain: '', version: opset })],
       graph,
     });
     return { m, ws };
