@@ -1,14 +1,15 @@
 # Stage helpers shared by the recipes (source after log.sh; they call the recipe's `jemda` function).
 
-# make_features DATA_DIR FBANK_CONF NJ: log-mel fbank + per-utterance CMVN stats, skipped when done.
-# UPSTREAM: the marker of what made the data dir (its corpus / import), part of the stage's key.
+# make_features DATA_DIR FRONTEND_JSON NJ [UPSTREAM]: the features of the model's front end (the
+# conf/frontend.json the source model is built with: feature type and Kaldi options) into
+# DATA_DIR/feats.scp, skipped when done. CMVN is part of the front end, applied when examples are
+# read. UPSTREAM: the marker of what made the data dir (its corpus / import), part of the stage's key.
 make_features() {
-  local d=$1 fbank_conf=$2 nj=$3 upstream=${4:-} key
-  key=$(key_of fbank "$fbank_conf" "$upstream")
+  local d=$1 frontend=$2 nj=$3 upstream=${4:-} key
+  key=$(key_of feats "$frontend" "$upstream")
   if stage_done "$d" feats "$key"; then return 0; fi
-  log "fbank + per-utterance CMVN stats for $d"
-  jemda compute-fbank --config "$fbank_conf" --nj "$nj" "$d"
-  jemda compute-cmvn-stats --per-utt "$d"
+  log "features of the front end $frontend for $d"
+  jemda compute-feats --frontend-config "$frontend" --nj "$nj" "$d"
   mark_done "$d" feats "$key"
 }
 

@@ -41,7 +41,7 @@ fi
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
   for set in train dev test; do
     jemda validate-data-dir "$data/$set"
-    make_features "$data/$set" "$conf/fbank.conf" "$nj" "$data/.done.prepare"
+    make_features "$data/$set" "$conf/frontend.json" "$nj" "$data/.done.prepare"
   done
 fi
 

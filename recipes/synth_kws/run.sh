@@ -7,7 +7,7 @@
 #   recipes/synth_kws/run.sh [--stage N] [--stop-stage N] [--size tiny|default] [--nj N] [--seed N]
 #                            [--seeds "1 2 3"] [--dev-domains "..."] [--test-domains "..."]
 #
-# Stages: 0 corpus, 1 features + CMVN, 2 source model, 3 source-only eval, 4 adaptation,
+# Stages: 0 corpus, 1 features (of conf/frontend.json), 2 source model, 3 source-only eval, 4 adaptation,
 # 5 evaluation + results table. A finished stage leaves a .done marker holding a hash of its
 # options and inputs (upstream markers included): a re-run skips it while they are unchanged, and
 # runs it and everything made from it again, saying why, when any of them changed.
@@ -65,7 +65,7 @@ fi
 
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
   for set in source_train source_dev source_test $(for x in $domains; do echo "${x}_adapt ${x}_test"; done); do
-    make_features "$data/$set" "$conf/fbank.conf" "$nj" "$data/.done.corpus"
+    make_features "$data/$set" "$conf/frontend.json" "$nj" "$data/.done.corpus"
   done
   # Out-of-distribution sets for the OOD AUROC: each target test set, time-reversed (same long-term
   # spectrum, no words).
@@ -75,6 +75,9 @@ if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
     log "stage 1: time-reversed OOD copy of ${domain}_test"
     jemda perturb-data-dir --effect reverse --seed "$seed" "$data/${domain}_test" "$data/${domain}_test_reversed"
     mark_done "$data/${domain}_test_reversed" ood "$key"
+  done
+  for domain in $domains; do
+    make_features "$data/${domain}_test_reversed" "$conf/frontend.json" "$nj" "$data/${domain}_test_reversed/.done.ood"
   done
 fi
 

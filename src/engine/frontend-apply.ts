@@ -16,13 +16,18 @@ export interface ModelInput {
   shape: number[];
 }
 
-/** Features of `samples` (Float32 in [-1, 1] at fe.sampleRate) as the model input. */
-export function frontEndInput(fe: FrontEnd, samples: Float32Array): ModelInput {
+/** The Kaldi feature options of a front end, its sample rate included (the one place they are derived). */
+export function frontEndFeatureOptions(fe: FrontEnd): Record<string, unknown> {
   const opts: Record<string, unknown> = { ...fe.options };
   if (opts['sample-frequency'] === undefined) opts['sample-frequency'] = fe.sampleRate;
   else if (Number(opts['sample-frequency']) !== fe.sampleRate)
     throw new MismatchError(`front end: options sample-frequency ${String(opts['sample-frequency'])} differs from sampleRate ${fe.sampleRate}`);
-  return frontEndInputFromFeats(fe, computeFeatures(fe.featureType, samples, opts));
+  return opts;
+}
+
+/** Features of `samples` (Float32 in [-1, 1] at fe.sampleRate) as the model input. */
+export function frontEndInput(fe: FrontEnd, samples: Float32Array): ModelInput {
+  return frontEndInputFromFeats(fe, computeFeatures(fe.featureType, samples, frontEndFeatureOptions(fe)));
 }
 
 /** The model input from precomputed features (frames × featDim). */

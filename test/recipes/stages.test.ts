@@ -42,29 +42,30 @@ test('key_of hashes file contents and plain arguments; order and contents matter
   }
 });
 
-test('make_features: skipped while its config and upstream marker are unchanged, re-run (with a reason) when either changes', () => {
+test('make_features: compute-feats of the front-end file; skipped while its config and upstream marker are unchanged, re-run (with a reason) when either changes', () => {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), 'jemda-stages-'));
   try {
     fs.mkdirSync(path.join(d, 'data/set'), { recursive: true });
-    fs.writeFileSync(path.join(d, 'fbank.conf'), '--num-mel-bins=40\n');
-    const run = () => bash(d, `mark_done data corpus "$(key_of synth-corpus "\${SIZE:-tiny}")"; make_features data/set fbank.conf 1 data/.done.corpus`);
+    fs.writeFileSync(path.join(d, 'frontend.json'), '{"featDim": 40}\n');
+    const run = () => bash(d, `mark_done data corpus "$(key_of synth-corpus "\${SIZE:-tiny}")"; make_features data/set frontend.json 1 data/.done.corpus`);
     run();
-    assert.equal(calls(d).length, 2, 'compute-fbank and compute-cmvn-stats');
+    assert.equal(calls(d).length, 1, 'compute-feats');
+    assert.match(calls(d)[0], /^compute-feats --frontend-config frontend\.json /);
     assert.match(fs.readFileSync(path.join(d, 'data/set/.done.feats'), 'utf8'), /^[0-9a-f]{16}\n$/);
     run();
-    assert.equal(calls(d).length, 2, 'an unchanged stage runs again');
-    fs.writeFileSync(path.join(d, 'fbank.conf'), '--num-mel-bins=64\n');
+    assert.equal(calls(d).length, 1, 'an unchanged stage runs again');
+    fs.writeFileSync(path.join(d, 'frontend.json'), '{"featDim": 64}\n');
     const r = run();
-    assert.equal(calls(d).length, 4);
+    assert.equal(calls(d).length, 2);
     assert.match(r.stderr, /feats in data\/set runs again: its options or inputs changed/);
     // an upstream change (another corpus) reaches the features through the corpus marker
-    const r2 = bash(d, `mark_done data corpus "$(key_of synth-corpus default)"; make_features data/set fbank.conf 1 data/.done.corpus`);
-    assert.equal(calls(d).length, 6);
+    const r2 = bash(d, `mark_done data corpus "$(key_of synth-corpus default)"; make_features data/set frontend.json 1 data/.done.corpus`);
+    assert.equal(calls(d).length, 3);
     assert.match(r2.stderr, /runs again/);
     // a marker of an older jemda (no key) counts as changed
     fs.writeFileSync(path.join(d, 'data/set/.done.feats'), '');
-    const r3 = bash(d, `make_features data/set fbank.conf 1 data/.done.corpus`);
-    assert.equal(calls(d).length, 8);
+    const r3 = bash(d, `make_features data/set frontend.json 1 data/.done.corpus`);
+    assert.equal(calls(d).length, 4);
     assert.match(r3.stderr, /marker without a key/);
   } finally {
     fs.rmSync(d, { recursive: true, force: true });
