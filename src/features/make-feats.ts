@@ -2,7 +2,8 @@
  * Feature extraction for a Kaldi data dir, like Kaldi's make_mfcc.sh / make_fbank.sh: reads
  * DATA/wav.scp (+ DATA/segments when present), splits the sorted utterances into `nj` contiguous
  * jobs, each writing ARKDIR/raw_<type>_<name>.<job>.ark (+ .scp) in Kaldi's binary layout, then
- * writes DATA/feats.scp and DATA/utt2num_frames (sorted, C locale). Jobs run in worker threads when nj > 1 (tsx is
+ * writes DATA/feats.scp and DATA/utt2num_frames (sorted, C locale). DATA may be one part of a split
+ * (DATA/splitN/k, see data/split.ts) computed by one job of an array; gather-feats.ts merges the parts. Jobs run in worker threads when nj > 1 (tsx is
  * registered inside each worker by a small bootstrap).
  * Bad utterances (unreadable audio, too short for one frame, NaN/Inf) fail the run naming the
  * utterance and its file, or with skipBad are listed in DATA/skipped_utts.txt and left out.
@@ -11,6 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadUtterance, sliceSeconds } from '../audio/load.ts';
 import { assertFinite } from '../data/kaldi-matrix.ts';
+import { splitPartOf } from '../data/split.ts';
 import { openMatrixWriter } from '../data/kaldi-write.ts';
 import { readTable, readTableEntries, sortC, writeTable } from '../data/kaldi-text.ts';
 import { removeStaleTemps, writeFileAtomic } from '../util/atomic.ts';
@@ -147,7 +149,7 @@ export function runJob(spec: JobSpec, tick: (n: number) => void = () => {}): Job
 /** Extract features for a whole data dir; see the file comment. */
 export async function makeFeats(opts: MakeFeatsOptions): Promise<MakeFeatsResult> {
   const { type, dataDir } = opts;
-  const arkDir = opts.arkDir ?? path.join(dataDir, 'data');
+
   const featOpts = opts.featOpts ?? {};
   const defaults = type === 'mfcc' ? MFCC_DEFAULTS : FBANK_DEFAULTS;
   const o = resolveOptions(defaults, featOpts, `${type} options`); // validate before any work
@@ -155,7 +157,10 @@ export async function makeFeats(opts: MakeFeatsOptions): Promise<MakeFeatsResult
   const utts = listUttJobs(dataDir);
   if (utts.length === 0) throw new DataError(path.join(dataDir, 'wav.scp'), undefined, 'no utterances');
   const nj = Math.max(1, Math.min(opts.nj ?? 1, utts.length));
-  const name = path.basename(path.resolve(dataDir));
+  // a part of a split (DATA/splitN/k, one job of an array): its archives are named after DATA and k
+  const part = splitPartOf(dataDir);
+  const arkDir = opts.arkDir ?? path.join(part ? part.dataDir : dataDir, 'data');
+  const name = part ? `${path.basename(part.dataDir)}.${part.k}` : path.basename(path.resolve(dataDir));
   fs.mkdirSync(arkDir, { recursive: true });
   // Temp archives of an earlier run that was killed (kill -9 leaves them): not ours to keep.
   const stale = removeStaleTemps(arkDir, `.raw_${type}_${name}.`);
