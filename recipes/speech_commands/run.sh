@@ -7,13 +7,14 @@
 #     --model exp/speech_commands/source/model.onnx --source data/speech_commands/train \
 #     --target data/<your_target> exp/speech_commands/jem/<your_target>
 #
-#   recipes/speech_commands/run.sh --root /path/to/speech_commands_v0.02 [--stage N] [--stop-stage N] [--nj N]
+#   recipes/speech_commands/run.sh --root /path/to/speech_commands_v0.02 [--stage N] [--stop-stage N] [--nj N] [--cmd local|slurm]
 set -euo pipefail
 
 root=          # the extracted Speech Commands v2 folder (required for stage 0)
 stage=0
 stop_stage=3
-nj=2
+nj=2            # jobs at a time (and parts of a data dir for its features)
+cmd=local       # how jobs run: local, slurm, or a command line (recipes/common/cmd/common.sh)
 seed=1
 data=data/speech_commands
 exp=exp/speech_commands
@@ -26,7 +27,7 @@ cd "$repo"
 . recipes/common/stages.sh
 . recipes/common/parse_options.sh
 
-jemda() { node "$repo/scripts/jemda.mjs" "$@"; }
+use_jemda_and_cmd "$repo"
 
 if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
   key=$(key_of prepare "$root")
@@ -52,6 +53,7 @@ fi
 
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
   log "stage 3: evaluating on $data/test"
-  jemda eval --model "$exp/source/model.onnx" --out "$exp/source/results" "$data/test"
+  $cmd "$exp/source/log/eval.log" jemda eval --model "$exp/source/model.onnx" --out "$exp/source/results" "$data/test" \
+    || { log "stage 3: evaluation FAILED (see $exp/source/log/eval.log)"; exit 1; }
   log "results: $exp/source/results/test.md"
 fi

@@ -4,7 +4,7 @@
 # source classifier (an ONNX graph), adapt it to each target domain with every method and every
 # adaptation seed from untranscribed target audio, and evaluate everything on held-out target sets.
 #
-#   recipes/synth_kws/run.sh [--stage N] [--stop-stage N] [--size tiny|default] [--nj N] [--seed N]
+#   recipes/synth_kws/run.sh [--stage N] [--stop-stage N] [--size tiny|default] [--nj N] [--cmd local|slurm] [--seed N]
 #                            [--seeds "1 2 3"] [--dev-domains "..."] [--test-domains "..."]
 #
 # Stages: 0 corpus, 1 features (of conf/frontend.json), 2 source model, 3 source-only eval, 4 adaptation,
@@ -16,7 +16,8 @@ set -euo pipefail
 stage=0
 stop_stage=5
 size=default
-nj=2
+nj=2            # jobs at a time (and parts of a data dir for its features)
+cmd=local       # how jobs run: local, slurm, or a command line (recipes/common/cmd/common.sh)
 seed=1          # corpus and source-model seed
 seeds="1 2 3"   # adaptation seeds (results are mean ± sd over them)
 one_seed_methods="source-only source-only.prior-match supervised"   # run with the first seed only (no randomness to average / the oracle)
@@ -49,7 +50,7 @@ cd "$root"
 . recipes/common/stages.sh
 . recipes/common/parse_options.sh
 
-jemda() { node "$root/scripts/jemda.mjs" "$@"; }
+use_jemda_and_cmd "$root"
 domains="$dev_domains $test_domains"
 seeds_of() { case " $one_seed_methods " in *" $1 "*) echo "${seeds%% *}" ;; *) echo "$seeds" ;; esac; }
 test_sets="source_test $(for d in $domains; do printf '%s_test ' "$d"; done)"
@@ -90,7 +91,8 @@ if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
   key=$(key_of eval "$exp/source/.done.train" $(for t in $test_sets; do echo "$data/$t/.done.feats"; done))
   if stage_done "$exp/source" eval "$key"; then log "stage 3: source model already evaluated"; else
     log "stage 3: source-only evaluation on $test_sets"
-    jemda eval --model "$exp/source/model.onnx" --out "$exp/source/results" $(for t in $test_sets; do echo "$data/$t"; done)
+    $cmd "$exp/source/log/eval.log" jemda eval --model "$exp/source/model.onnx" --out "$exp/source/results" $(for t in $test_sets; do echo "$data/$t"; done) \
+      || { log "stage 3: evaluation FAILED (see $exp/source/log/eval.log)"; exit 1; }
     mark_done "$exp/source" eval "$key"
   fi
 fi
@@ -102,9 +104,10 @@ if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 4 ]; then
   adapt_key() { key_of adapt "$conf/adapt_$1.conf" "$adapt_opts" "$3" "$exp/source/.done.train" "$data/source_train/.done.feats" "$data/$2_adapt/.done.feats"; }
   adapt_one() {
     local method=$1 domain=$2 s=$3 dir=$exp/$1/$2/seed$3
-    jemda adapt --method "${method%%.*}" --config "$conf/adapt_${method}.conf" $adapt_opts --seed "$s" --threads "$threads" \
+    $cmd --num-threads "$threads" "$dir.log" \
+      jemda adapt --method "${method%%.*}" --config "$conf/adapt_${method}.conf" $adapt_opts --seed "$s" --threads "$threads" \
       --model "$exp/source/model.onnx" --source "$data/source_train" --target "$data/${domain}_adapt" "$dir" \
-      > "$dir.log" 2>&1 || { log "stage 4: $method → $domain seed $s FAILED (see $dir.log)"; return 1; }
+      || { log "stage 4: $method → $domain seed $s FAILED (see $dir.log)"; return 1; }
     mark_done "$dir" adapt "$(adapt_key "$method" "$domain" "$s")"
   }
   for domain in $domains; do
@@ -126,8 +129,9 @@ if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
   eval_key() { key_of eval "$1/.done.adapt" "$eval_opts" "$data/$2_test/.done.feats" "$data/source_test/.done.feats" "$data/$2_test_reversed/.done.ood"; }
   eval_one() {
     local method=$1 domain=$2 dir=$exp/$1/$2/seed$3
-    jemda eval --model "$dir/adapted.onnx" --out "$dir/results" --ood "$data/${domain}_test_reversed" --threads "$threads" $eval_opts \
-      "$data/${domain}_test" "$data/source_test" > "$dir/eval.log" 2>&1 \
+    $cmd --num-threads "$threads" "$dir/eval.log" \
+      jemda eval --model "$dir/adapted.onnx" --out "$dir/results" --ood "$data/${domain}_test_reversed" --threads "$threads" $eval_opts \
+      "$data/${domain}_test" "$data/source_test" \
       || { log "stage 5: eval of $method ($domain, seed $3) FAILED (see $dir/eval.log)"; return 1; }
     mark_done "$dir" eval "$(eval_key "$dir" "$domain")"
   }
