@@ -32,6 +32,7 @@ import { findLogits } from '../model/logits.ts';
 import type { ImportedModel } from '../model/types.ts';
 import type { EngineChoice } from '../engine/resolve.ts';
 import { engineModel, openGradEngine } from '../engine/open.ts';
+import { scaleSgldConfig, sgldScaleFor } from './sgld-scale.ts';
 
 export const ADAPTATION_KEY = 'jemda.adaptation';
 
@@ -63,7 +64,7 @@ export interface AdaptOutcome {
 
 export async function adapt(a: AdaptArgs): Promise<AdaptOutcome> {
   if (!METHODS.includes(a.method)) throw new ConfigError(`unknown method '${a.method}' (one of ${METHODS.join(', ')})`);
-  const cfg = resolveConfig(a.config ?? {}, a.method);
+  const given = resolveConfig(a.config ?? {}, a.method);
   const seed = a.seed ?? 0;
   const proto = loadModel(a.modelPath);
   const fe = modelFrontEnd(proto, a.modelPath, a.frontEnd);
@@ -85,6 +86,12 @@ export async function adapt(a: AdaptArgs): Promise<AdaptOutcome> {
     const u = await loadUnlabeled(a.targetDir, fe, null);
     target = u.set;
     exampleShape = u.exampleShape;
+  }
+  // SGLD settings in the units of a raw waveform (sgld-scale.ts); unchanged for feature front ends
+  const sgldScale = sgldScaleFor(given, fe, target.x);
+  const cfg = scaleSgldConfig(given, sgldScale);
+  if (sgldScale !== 1 && usesSampler(method)) {
+    log(`SGLD on raw waveforms (scale s = ${sgldScale.toPrecision(4)}, the target's std): step size ${given.sgldStepSize}·s² = ${cfg.sgldStepSize.toPrecision(4)}, noise ${given.sgldNoise === 'langevin' ? 'langevin' : `${given.sgldNoise}·s = ${(cfg.sgldNoise as number).toPrecision(4)}`} (--sgld-scale none keeps them as given)`);
   }
   let source: LabeledSet | null = null;
   if (needsSource(method, cfg)) {

@@ -37,6 +37,7 @@ export const configHelp: Record<keyof AdaptConfig, string> = {
   dataNoise: 'JEM: std of Gaussian noise added to target inputs',
   sgldStepSize: 'SGLD step size',
   sgldNoise: "SGLD noise std, or 'langevin' for sqrt(2·step)",
+  sgldScale: "auto: on a raw-waveform model, step size × s² and noise × s with s the target waveforms' std (the settings are for unit-scale inputs); none: as given",
   sgldSteps: 'SGLD steps (minimum steps when adaptive)',
   sgldThreshold: 'adaptive SGLD: relative energy gap to stop at (0 = fixed steps)',
   sgldMaxSteps: 'adaptive SGLD: most steps',

@@ -70,6 +70,8 @@ export interface AdaptConfig {
   sgldStepSize: number;
   /** Noise std, or the string 'langevin' for sqrt(2·step). */
   sgldNoise: number | 'langevin';
+  /** 'auto': on a raw-waveform model, step size and noise are carried over to the waveform's scale (sgld-scale.ts); 'none': as given. */
+  sgldScale: 'auto' | 'none';
   sgldSteps: number;
   /** Adaptive stopping threshold (relative energy gap); 0 = fixed number of steps. */
   sgldThreshold: number;
@@ -147,6 +149,7 @@ export const defaultAdaptConfig: AdaptConfig = {
   dataNoise: 0,
   sgldStepSize: 1,
   sgldNoise: 0.01,
+  sgldScale: 'auto',
   sgldSteps: 20,
   sgldThreshold: 0,
   sgldMaxSteps: 100,
@@ -293,6 +296,7 @@ export function resolveConfig(c: Partial<AdaptConfig>, method?: Method): AdaptCo
     ['sgldClamp', ['none', 'data']],
     ['bufferInit', ['uniform', 'class-gaussian']],
     ['bufferInitFrom', ['target', 'source']],
+    ['sgldScale', ['auto', 'none']],
   ];
   for (const [k, allowed] of choices) {
     if (!allowed.includes(String(r[k]))) throw new ConfigError(`--${kebab(k)} must be one of ${allowed.join(', ')} (got '${String(r[k])}')`);

@@ -60,7 +60,9 @@ export function labelsFromArgs(a: ArchArgs): string[] {
 export function frontEndFromArgs(a: ArchArgs, arch: Arch): FrontEnd {
   if (a.frontendConfig) {
     const fe = parseFrontEnd(readText(a.frontendConfig), a.frontendConfig);
-    if (fe.layout !== archLayout(arch)) throw new ConfigError(`${a.frontendConfig}: layout ${fe.layout}, but ${arch} needs ${archLayout(arch)}`);
+    if (fe.featureType === 'raw') {
+      if (arch !== 'kws-cnn' || fe.layout !== 'B1T') throw new ConfigError(`${a.frontendConfig}: a raw-waveform front end needs --arch kws-cnn (its in-graph log-mel) and layout B1T`);
+    } else if (fe.layout !== archLayout(arch)) throw new ConfigError(`${a.frontendConfig}: layout ${fe.layout}, but ${arch} needs ${archLayout(arch)}`);
     return fe;
   }
   return defaultFrontEnd(archLayout(arch), { featDim: a.featDim, numFrames: a.numFrames > 0 ? a.numFrames : null });

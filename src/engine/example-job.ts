@@ -9,13 +9,16 @@ import { loadUtterance, sliceSeconds } from '../audio/load.ts';
 import { frontEndInput, frontEndInputFromFeats } from './frontend-apply.ts';
 import type { FrontEnd } from '../model/frontend.ts';
 import { hashString, Rng } from '../util/rng.ts';
-import { AudioError } from '../util/errors.ts';
+import { AudioError, MismatchError } from '../util/errors.ts';
+import { applyCmvn, statsFromMatrix } from '../features/cmvn.ts';
+import type { Matrix } from '../data/matrix.ts';
 import { warn } from '../util/log.ts';
 import { FBANK_DEFAULTS, frameGeometry, MFCC_DEFAULTS, resolveOptions } from '../features/options.ts';
 import { waveCopies, type WaveAugmentOptions } from '../audio/wave-augment.ts';
 
 export type ExampleJob =
-  | { utt: string; kind: 'feats'; entry: string }
+  /** cmvn: the cmvn.scp entry of the utterance's stats (front end cmvn 'scp') */
+  | { utt: string; kind: 'feats'; entry: string; cmvn?: string }
   | { utt: string; kind: 'wav'; entry: string; segment?: { start: number; end: number } };
 
 export interface JobContext {
@@ -33,9 +36,14 @@ export interface ExampleOut {
 export function computeExample(job: ExampleJob, ctx: JobContext): ExampleOut {
   const { fe } = ctx;
   if (job.kind === 'feats') {
-    const feats = readMatrixAt(job.entry, job.utt);
+    let feats: Matrix = readMatrixAt(job.entry, job.utt);
     assertFinite(feats, job.utt, job.entry);
-    const mi = frontEndInputFromFeats(fe, feats);
+    if (job.cmvn !== undefined) {
+      const stats = statsFromMatrix(readMatrixAt(job.cmvn, job.utt));
+      if (stats.length !== 2 * (feats.cols + 1)) throw new MismatchError(`utterance ${job.utt}: CMVN stats ${job.cmvn} are for ${stats.length / 2 - 1}-dim features, the features have ${feats.cols}`);
+      feats = applyCmvn(feats, stats, { normVars: fe.cmvnNormVars });
+    }
+    const mi = frontEndInputFromFeats(fe, feats, job.utt);
     return { data: mi.data, shape: mi.shape };
   }
   const minSamples = minSamplesOf(fe);
@@ -43,17 +51,18 @@ export function computeExample(job: ExampleJob, ctx: JobContext): ExampleOut {
   for (const n of loaded.notes) warn(n);
   const s = job.segment ? sliceSeconds(loaded.samples, loaded.sampleRate, job.segment.start, job.segment.end) : loaded.samples;
   if (s.length < minSamples) throw new AudioError(job.entry, `segment is shorter than one frame: ${s.length} samples < ${minSamples}`, job.utt);
-  const mi = frontEndInput(fe, s);
+  const mi = frontEndInput(fe, s, job.utt);
   // NaN/Inf samples (float WAVs) or a broken front end would otherwise reach the model silently
   assertFinite({ rows: 1, cols: mi.data.length, data: mi.data }, job.utt, job.entry);
   if (!ctx.wave) return { data: mi.data, shape: mi.shape };
   const rng = new Rng((ctx.wave.seed ^ hashString(job.utt)) >>> 0);
-  const extra = waveCopies(s, fe.sampleRate, ctx.wave.options, rng).map((c) => frontEndInput(fe, c).data);
+  const extra = waveCopies(s, fe.sampleRate, ctx.wave.options, rng).map((c) => frontEndInput(fe, c, job.utt).data);
   return { data: mi.data, shape: mi.shape, extra };
 }
 
 /** Fewer samples than this give no feature frame (Kaldi framing of the front end's options). */
 function minSamplesOf(fe: FrontEnd): number {
+  if (fe.featureType === 'raw') return 1;
   const defaults = fe.featureType === 'mfcc' ? MFCC_DEFAULTS : FBANK_DEFAULTS;
   const o = resolveOptions(defaults, { ...fe.options, 'sample-frequency': fe.sampleRate }, 'front end options');
   const { windowSize, windowShift } = frameGeometry(o);

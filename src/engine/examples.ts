@@ -1,6 +1,7 @@
 /**
  * A labeled data dir → model-input examples, computed with the model's own front end: from
- * feats.scp when the dir has one (and no wave augmentation is asked for), else from wav.scp
+ * feats.scp when the dir has one (and no wave augmentation is asked for, and the front end is not
+ * raw), else from wav.scp
  * (resampled to the front end's rate; Kaldi segments honoured). Labels (utt2label, else text)
  * must all be in the model's label set — checked before any audio is read. `nj` > 1 spreads the
  * utterances over worker threads; the result is identical for any nj.
@@ -9,7 +10,7 @@ import type { Worker } from 'node:worker_threads';
 import { readDataDir, readUnlabeledDataDir, utterances, type DataDir, type UnlabeledDataDir } from '../data/datadir.ts';
 import { assertValidDataDir } from '../data/validate.ts';
 import type { FrontEnd } from '../model/frontend.ts';
-import { DataError, MismatchError } from '../util/errors.ts';
+import { ConfigError, DataError, MismatchError } from '../util/errors.ts';
 import { progress } from '../util/progress.ts';
 import { fromWorkerError, startTsWorker, type WorkerError } from '../util/ts-worker.ts';
 import type { WaveAugmentOptions } from '../audio/wave-augment.ts';
@@ -55,11 +56,15 @@ export function labelIndices(d: DataDir, utts: string[], labels: string[]): Int3
   return out;
 }
 
-function makeJob(d: UnlabeledDataDir, utt: string, useFeats: boolean): ExampleJob {
+function makeJob(d: UnlabeledDataDir, utt: string, useFeats: boolean, cmvnScp: boolean): ExampleJob {
   if (useFeats) {
     const entry = d.featsScp!.get(utt);
     if (entry === undefined) throw new DataError(`${d.dir}/feats.scp`, undefined, `no entry for utterance ${utt}`);
-    return { utt, kind: 'feats', entry };
+    if (!cmvnScp) return { utt, kind: 'feats', entry };
+    // Kaldi's apply-cmvn lookup: the utterance's own stats, else its speaker's, else the global ones
+    const cmvn = d.cmvnScp?.get(utt) ?? d.cmvnScp?.get(d.utt2spk.get(utt) ?? '') ?? d.cmvnScp?.get('global');
+    if (cmvn === undefined) throw new DataError(`${d.dir}/cmvn.scp`, undefined, `no stats for utterance ${utt}, its speaker or 'global' (the front end's cmvn is 'scp')`);
+    return { utt, kind: 'feats', entry, cmvn };
   }
   const seg = d.segments?.get(utt);
   const key = seg ? seg.reco : utt;
@@ -113,8 +118,14 @@ export async function loadExamples(dir: string, fe: FrontEnd, labels: string[], 
   const utts = utterances(d);
   if (utts.length === 0) throw new DataError(dir, undefined, 'no utterances');
   const y = opts.unlabeled ? new Int32Array(utts.length).fill(-1) : labelIndices(d as DataDir, utts, labels);
-  const useFeats = !!d.featsScp && !opts.wave;
-  const jobs = utts.map((u) => makeJob(d, u, useFeats));
+  if (fe.featureType === 'precomputed') {
+    if (!d.featsScp) throw new DataError(dir, undefined, "the model's front end is 'precomputed', but there is no feats.scp: write the features with your tool (Kaldi, lhotse's Kaldi export) or jemda copy-feats");
+    if (opts.wave) throw new ConfigError('wave augmentation needs audio; the front end is precomputed features');
+    if (fe.cmvn === 'scp' && !d.cmvnScp) throw new DataError(dir, undefined, "the front end's cmvn is 'scp', but there is no cmvn.scp (jemda compute-cmvn-stats writes one)");
+  }
+  // a raw-waveform model reads the audio even when the dir has features (of another front end)
+  const useFeats = !!d.featsScp && !opts.wave && fe.featureType !== 'raw';
+  const jobs = utts.map((u) => makeJob(d, u, useFeats, fe.cmvn === 'scp'));
   const ctx: JobContext = { fe, ...(opts.wave ? { wave: opts.wave } : {}) };
   const outs: ExampleOut[] = new Array(utts.length);
   const bar = opts.title ? progress(opts.title, utts.length) : null;

@@ -1,7 +1,8 @@
 /**
  * One utterance → the model input described by a FrontEnd (src/model/frontend.ts): features
- * with fe.options, CMVN per fe.cmvn, fitToFrames, then the layout transposition. The returned
- * shape has no batch axis: B1TF → [1, T, F], BFT → [F, T], BTF → [T, F].
+ * with fe.options (raw: the waveform), CMVN per fe.cmvn, fitToFrames, then the layout
+ * transposition. The returned shape has no batch axis: B1TF → [1, T, F], BFT → [F, T],
+ * BTF → [T, F], BT → [T], B1T → [1, T].
  * With cmvn 'none', no numFrames and layout B1TF/BTF, `data` is the features' own array (no copy).
  */
 import type { FrontEnd } from '../model/frontend.ts';
@@ -25,14 +26,31 @@ export function frontEndFeatureOptions(fe: FrontEnd): Record<string, unknown> {
   return opts;
 }
 
-/** Features of `samples` (Float32 in [-1, 1] at fe.sampleRate) as the model input. */
-export function frontEndInput(fe: FrontEnd, samples: Float32Array): ModelInput {
-  return frontEndInputFromFeats(fe, computeFeatures(fe.featureType, samples, frontEndFeatureOptions(fe)));
+/**
+ * `samples` (Float32 in [-1, 1] at fe.sampleRate) as the model input: their features, or for a
+ * raw front end the waveform itself (× 32768 with scale 'int16') as a T × 1 matrix. `utt` names
+ * the utterance in errors.
+ */
+export function frontEndInput(fe: FrontEnd, samples: Float32Array, utt?: string): ModelInput {
+  if (fe.featureType === 'raw') {
+    const data = fe.scale === 'int16' ? samples.map((v) => v * 32768) : samples;
+    return frontEndInputFromFeats(fe, { rows: data.length, cols: 1, data }, utt);
+  }
+  if (fe.featureType === 'precomputed') throw new MismatchError(`${utt !== undefined ? `utterance ${utt}` : 'front end'}: the model's features are precomputed (read from feats.scp), they cannot be computed from audio`);
+  return frontEndInputFromFeats(fe, computeFeatures(fe.featureType, samples, frontEndFeatureOptions(fe)), utt);
 }
 
-/** The model input from precomputed features (frames × featDim). */
-export function frontEndInputFromFeats(fe: FrontEnd, feats: Matrix): ModelInput {
-  if (feats.cols !== fe.featDim) throw new MismatchError(`front end expects ${fe.featDim}-dim ${fe.featureType} features, got ${feats.cols}`);
+/**
+ * The model input from precomputed features (frames × featDim; raw: samples × 1). CMVN 'scp'
+ * (stats from a cmvn.scp) is applied by the caller, which has the tables.
+ */
+export function frontEndInputFromFeats(fe: FrontEnd, feats: Matrix, utt?: string): ModelInput {
+  const who = utt !== undefined ? `utterance ${utt}` : 'front end';
+  if (feats.cols !== fe.featDim) throw new MismatchError(`${who}: ${feats.cols}-dim features, but the model takes ${fe.featDim}-dim ${fe.featureType} features (input shape ${exampleShapeText(fe)})`);
+  if (fe.padMode === 'exact' && fe.numFrames !== null && fe.numFrames !== undefined && feats.rows !== fe.numFrames) {
+    const unit = fe.featureType === 'raw' ? `samples at ${fe.sampleRate} Hz` : 'frames';
+    throw new MismatchError(`${who}: ${feats.rows} ${unit}, but the model takes exactly ${fe.numFrames} (padMode 'exact'; input shape ${exampleShapeText(fe)})`);
+  }
   let m = feats;
   if (fe.cmvn === 'per-utt') m = perUttCmvn(m, fe.cmvnNormVars);
   else if (fe.cmvn === 'global') {
@@ -48,6 +66,10 @@ export function frontEndInputFromFeats(fe: FrontEnd, feats: Matrix): ModelInput 
       return { data: m.data, shape: [1, T, F] };
     case 'BTF':
       return { data: m.data, shape: [T, F] };
+    case 'BT':
+      return { data: m.data, shape: [T] };
+    case 'B1T':
+      return { data: m.data, shape: [1, T] };
     case 'BFT': {
       const out = new Float32Array(T * F);
       for (let t = 0; t < T; t++) for (let f = 0; f < F; f++) out[f * T + t] = m.data[t * F + f];
@@ -56,4 +78,11 @@ export function frontEndInputFromFeats(fe: FrontEnd, feats: Matrix): ModelInput 
     default:
       throw new MismatchError(`front end: unknown layout '${String(fe.layout)}'`);
   }
+}
+
+/** The example shape a front end gives, for messages: e.g. [1, 98, 40] or [1, 16000]. */
+function exampleShapeText(fe: FrontEnd): string {
+  const T = fe.numFrames ?? 'T', F = fe.featDim;
+  const dims = { B1TF: [1, T, F], BFT: [F, T], BTF: [T, F], BT: [T], B1T: [1, T] }[fe.layout] ?? [];
+  return `[${['B', ...dims].join(', ')}]`;
 }

@@ -29,12 +29,15 @@ export interface EvaluateOptions {
   noPxgrad?: boolean;
   /** Worker threads for feature computation. */
   nj?: number;
+  /** Front end and labels of a model without (or overriding) its metadata. */
+  frontEnd?: FrontEnd;
+  labels?: string[];
 }
 
-/** Front end and labels from a model's metadata (MismatchError when absent), checked against its input. */
-export function frontEndAndLabels(model: ModelProto, source: string): { fe: FrontEnd; labels: string[] } {
-  const fe = modelFrontEnd(model, source);
-  const labels = requireModelLabels(model, source);
+/** Front end and labels from a model's metadata or the overrides (MismatchError when neither), checked against its input. */
+export function frontEndAndLabels(model: ModelProto, source: string, over: { frontEnd?: FrontEnd; labels?: string[] } = {}): { fe: FrontEnd; labels: string[] } {
+  const fe = modelFrontEnd(model, source, over.frontEnd);
+  const labels = requireModelLabels(model, source, over.labels);
   checkFrontEndFitsModel(model, fe, source);
   return { fe, labels };
 }
@@ -58,7 +61,7 @@ async function oodScores(model: ModelProto, logits: Float32Array, set: ExampleSe
 
 export async function evaluateModel(modelFile: string, dataDirs: string[], o: EvaluateOptions): Promise<EvalResult[]> {
   const model = loadModel(modelFile);
-  const { fe, labels } = frontEndAndLabels(model, modelFile);
+  const { fe, labels } = frontEndAndLabels(model, modelFile, o);
   const C = labels.length;
   const run = { batchSize: o.batchSize ?? 64, threads: o.threads, logits: o.logits, source: modelFile };
   let oodSet: { dir: string; n: number; scores: Scores } | undefined;

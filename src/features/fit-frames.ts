@@ -3,15 +3,17 @@
  * - 'zero':   keep the first T frames; pad with zero rows at the end.
  * - 'edge':   keep the first T frames; pad by repeating the last frame.
  * - 'center': crop the middle T frames, or pad zeros equally before and after (extra at the end).
+ * - 'exact':  no fitting: another length is a RangeError (the caller names the utterance).
  */
 import { type Matrix, makeMatrix } from '../data/matrix.ts';
 
-export type PadMode = 'zero' | 'edge' | 'center';
+export type PadMode = 'zero' | 'edge' | 'center' | 'exact';
 
 export function fitToFrames(m: Matrix, numFrames: number, padMode: PadMode): Matrix {
   if (!(Number.isInteger(numFrames) && numFrames >= 0)) throw new RangeError(`numFrames must be an integer >= 0, got ${numFrames}`);
   const d = m.cols, n = m.rows;
   if (n === numFrames) return m;
+  if (padMode === 'exact') throw new RangeError(`${n} frames where exactly ${numFrames} are expected`);
   const out = new Float32Array(numFrames * d);
   if (padMode === 'center') {
     if (n > numFrames) {

@@ -21,6 +21,10 @@ export function frontEndExampleShape(fe: FrontEnd): (number | null)[] {
       return [F, T];
     case 'BTF':
       return [T, F];
+    case 'BT':
+      return [T];
+    case 'B1T':
+      return [1, T];
     default:
       throw new MismatchError(`front end: unknown layout '${String(fe.layout)}'`);
   }
@@ -40,7 +44,7 @@ export function graphInputShape(model: ModelProto): { name: string; dims: (numbe
 const fmt = (s: (number | null)[]) => `[${s.map((d) => (d === null ? '?' : String(d))).join(', ')}]`;
 
 export function checkFrontEndFitsModel(model: ModelProto, fe: FrontEnd, source: string): void {
-  const dim = featureDim(fe.featureType, { ...fe.options });
+  const dim = fe.featureType === 'raw' ? 1 : fe.featureType === 'precomputed' ? fe.featDim : featureDim(fe.featureType, { ...fe.options });
   if (dim !== fe.featDim) {
     throw new MismatchError(`${source}: front end says featDim ${fe.featDim}, but its ${fe.featureType} options give ${dim}-dim features`);
   }
@@ -51,7 +55,10 @@ export function checkFrontEndFitsModel(model: ModelProto, fe: FrontEnd, source: 
   const gi = graphInputShape(model);
   if (!gi) return;
   const want = [null, ...frontEndExampleShape(fe)];
-  const what = `the front end (layout ${fe.layout}, featDim ${fe.featDim}, numFrames ${fe.numFrames ?? 'any'}) gives ${fmt(want)}`;
+  const what =
+    fe.featureType === 'raw'
+      ? `the raw front end (layout ${fe.layout}, ${fe.numFrames ?? 'any number of'} samples at ${fe.sampleRate} Hz) gives ${fmt(want)}`
+      : `the front end (layout ${fe.layout}, featDim ${fe.featDim}, numFrames ${fe.numFrames ?? 'any'}) gives ${fmt(want)}`;
   if (gi.dims.length !== want.length) throw new MismatchError(`${source}: model input '${gi.name}' has shape ${fmt(gi.dims)}, but ${what}`);
   for (let i = 1; i < want.length; i++) {
     const m = gi.dims[i];

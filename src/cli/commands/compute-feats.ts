@@ -9,6 +9,7 @@ import type { CommandModule } from 'yargs';
 import { frontEndFeatureOptions } from '../../engine/frontend-apply.ts';
 import { makeFeats } from '../../features/make-feats.ts';
 import { readFrontEndFile } from './adapt.ts';
+import { ConfigError } from '../../util/errors.ts';
 
 interface Args {
   data: string;
@@ -32,8 +33,10 @@ export const command: CommandModule<object, Args> = {
       .option('skip-bad', { type: 'boolean', default: false, describe: 'skip bad utterances (listed in DATA/skipped_utts.txt) instead of failing' }),
   handler: async (a) => {
     const fe = readFrontEndFile(a['frontend-config']);
+    if (fe.featureType === 'raw') throw new ConfigError(`${a['frontend-config']}: a raw front end has no features to compute: the model reads the waveforms of wav.scp`);
+    if (fe.featureType === 'precomputed') throw new ConfigError(`${a['frontend-config']}: a precomputed front end reads feats.scp as it is; there is nothing to compute`);
     await makeFeats({
-      type: fe.featureType,
+      type: fe.featureType as 'fbank' | 'mfcc',
       dataDir: a.data,
       arkDir: a.arkdir,
       nj: a.nj,

@@ -2,6 +2,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { evaluateModel } from '../../eval/evaluate.ts';
 import { log } from '../../util/log.ts';
+import { readFrontEndFile, readLabelsFile } from './adapt.ts';
 
 interface Args {
   model: string;
@@ -13,6 +14,8 @@ interface Args {
   logits?: string;
   pxgrad: boolean;
   nj: number;
+  'frontend-config'?: string;
+  labels?: string;
 }
 
 export const command: CommandModule<object, Args> = {
@@ -28,9 +31,12 @@ export const command: CommandModule<object, Args> = {
       .option('threads', { type: 'number', describe: 'onnxruntime intra-op threads' })
       .option('nj', { type: 'number', default: 1, describe: 'worker threads for feature computation' })
       .option('logits', { type: 'string', describe: 'name of the logits tensor (default: auto-detected)' })
-      .option('pxgrad', { type: 'boolean', default: true, describe: 'compute the pxgrad OOD score (--no-pxgrad to skip)' }) as unknown as Argv<Args>,
+      .option('pxgrad', { type: 'boolean', default: true, describe: 'compute the pxgrad OOD score (--no-pxgrad to skip)' })
+      .option('frontend-config', { type: 'string', describe: "front end as JSON, for a model without jemda.frontend metadata or to override it (e.g. featureType 'precomputed')" })
+      .option('labels', { type: 'string', describe: 'label list file, one per line (a model without jemda.labels metadata)' }) as unknown as Argv<Args>,
   handler: async (a) => {
-    const rs = await evaluateModel(a.model, a.data, { outDir: a.out, ood: a.ood, batchSize: a.batchSize, threads: a.threads, logits: a.logits, noPxgrad: !a.pxgrad, nj: a.nj });
+    const rs = await evaluateModel(a.model, a.data, { outDir: a.out, ood: a.ood, batchSize: a.batchSize, threads: a.threads, logits: a.logits, noPxgrad: !a.pxgrad, nj: a.nj,
+      frontEnd: a['frontend-config'] ? readFrontEndFile(a['frontend-config']) : undefined, labels: a.labels ? readLabelsFile(a.labels) : undefined });
     log(`eval: wrote ${rs.length} result set(s) to ${a.out}`);
   },
 };

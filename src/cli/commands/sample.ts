@@ -4,6 +4,7 @@
  * as DIR/samples.ark + samples.scp (feature matrices, frames × dims), DIR/samples.png (a grid of
  * feature images) and DIR/utt2label for class-conditional samples.
  */
+import { frontEndExampleShape } from '../../model/input-check.ts';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CommandModule } from 'yargs';
@@ -52,7 +53,7 @@ interface Args {
 export function exampleShapeOf(fe: FrontEnd, numFrames?: number): number[] {
   const T = fe.numFrames ?? numFrames;
   if (!T) throw new ConfigError('the front end has no fixed frame count: give --num-frames');
-  return fe.layout === 'B1TF' ? [1, T, fe.featDim] : fe.layout === 'BFT' ? [fe.featDim, T] : [T, fe.featDim];
+  return frontEndExampleShape({ ...fe, numFrames: T }) as number[];
 }
 
 export const command: CommandModule<object, Args> = {

@@ -30,7 +30,9 @@ export function checkCommon(arch: string, c: BuilderCommon, layout: InputLayout,
   if (c.frontEnd.layout !== layout) {
     throw new ConfigError(`${arch}: front end layout must be ${layout}, got ${c.frontEnd.layout}`);
   }
-  if (!Number.isInteger(c.frontEnd.featDim) || c.frontEnd.featDim <= 0) {
+  if (c.frontEnd.featureType === 'raw') {
+    if (needFrames && c.frontEnd.numFrames === null) throw new ConfigError(`${arch}: needs a fixed input length (front end numSamples)`);
+  } else if (!Number.isInteger(c.frontEnd.featDim) || c.frontEnd.featDim <= 0) {
     throw new ConfigError(`${arch}: front end featDim must be a positive integer, got ${c.frontEnd.featDim}`);
   }
   if (needFrames && (c.frontEnd.numFrames === null || !(c.frontEnd.numFrames > 0))) {

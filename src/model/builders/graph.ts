@@ -60,6 +60,19 @@ export class GraphBuilder {
     return name;
   }
 
+  /** A Constant node holding a float tensor (never a parameter: no trainable set includes it). */
+  constant(name: string, dims: number[], data: Float32Array): string {
+    this.nodes.push(onnx.NodeProto.create({ opType: 'Constant', name, output: [name], attribute: [{ name: 'value', type: AT.TENSOR, t: floatTensor(name, dims, data) }] }));
+    return name;
+  }
+
+  /** A Constant node holding an int64 tensor (axes, shapes). */
+  constantInt64(name: string, dims: number[], values: number[]): string {
+    const t = onnx.TensorProto.create({ name, dims, dataType: onnx.TensorProto.DataType.INT64, int64Data: values });
+    this.nodes.push(onnx.NodeProto.create({ opType: 'Constant', name, output: [name], attribute: [{ name: 'value', type: AT.TENSOR, t }] }));
+    return name;
+  }
+
   /** Conv (1-D or 2-D) with bias; weight [cout, cin, ...kernel]; PyTorch default init. */
   conv(x: string, cin: number, cout: number, kernel: number[], opts: { pads?: number[]; dilations?: number[]; strides?: number[] } = {}): string {
     const name = this.fresh('conv');
