@@ -2,7 +2,7 @@
  * Raw-waveform models (front end featureType 'raw'): the front end's parsing and input rules, the
  * in-graph log-mel's DFT kernels against the FFT, and a kws-cnn on the waveform end to end with
  * the CLI: built, trained on clean tones, evaluated, adapted with --method jem (SGLD on the
- * waveform), evaluated on a noisy, quieter target domain, all above chance; a length that the
+ * waveform), evaluated on a noisy, quieter target domain, all above chance; sampled with jemda sample; a length that the
  * 'exact' policy cannot take is one error naming the utterance and the expected shape.
  */
 import { test } from 'node:test';
@@ -125,6 +125,13 @@ test('a raw-waveform kws-cnn (its own log-mel in the graph): built, trained, eva
     assert.match(r.stderr, /SGLD on raw waveforms \(scale s = 0\.\d+/);
     const adapted = acc('ad/adapted.onnx', 'target_test');
     assert.ok(adapted > 0.5, `jem-adapted raw model on the target test set: ${adapted} (chance 0.33)`);
+    // jemda sample draws waveforms in the target's scale; without data it cannot know that scale
+    const smp = ok(jemda(dir, 'sample', '--model', 'src/model.onnx', '--data', 'target', '--num', '3', '--sgld-steps', '3', '--out', 'smp'));
+    assert.match(smp.stderr, /SGLD on raw waveforms \(scale s = 0\.\d+\): step size 1·s² = /);
+    assert.equal(fs.readFileSync(path.join(dir, 'smp', 'samples.scp'), 'utf8').trim().split('\n').length, 3);
+    const noData = jemda(dir, 'sample', '--model', 'src/model.onnx', '--num', '3', '--out', 'smp2');
+    assert.equal(noData.status, 1);
+    assert.match(noData.stderr, /sampling a raw-waveform model needs --data/);
     // compute-feats has nothing to compute for a raw front end
     const cf = jemda(dir, 'compute-feats', '--frontend-config', 'fe.json', 'dev');
     assert.equal(cf.status, 1);

@@ -4,6 +4,7 @@
  * as DIR/samples.ark + samples.scp (feature matrices, frames × dims), DIR/samples.png (a grid of
  * feature images) and DIR/utt2label for class-conditional samples.
  */
+import { sgldScaleFor } from '../../adapt/sgld-scale.ts';
 import { frontEndExampleShape } from '../../model/input-check.ts';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -105,14 +106,18 @@ export const command: CommandModule<object, Args> = {
     } else {
       await selectBackend();
       let init: InitDistribution;
+      let dataX: Float32Array | null = null;
+      if (fe.featureType === 'raw' && !a.data) throw new ConfigError('sampling a raw-waveform model needs --data: the chains start from, and step in, the scale of its waveforms');
       if (a.data && a.init === 'class-gaussian') {
         if (!labels) throw new MismatchError(`${a.model}: no label list; give --labels FILE`);
         const l = await loadLabeled(a.data, fe, null, labels);
         exampleShape = l.exampleShape;
+        dataX = l.set.x;
         init = fitClassGaussians(l.set.x, l.set.y, l.set.x.length / l.set.n, labels.length, 0, new Rng(a.seed));
       } else if (a.data) {
         const u = await loadUnlabeled(a.data, fe, null);
         exampleShape = u.exampleShape;
+        dataX = u.set.x;
         init = fitUniformInit(u.set.x, u.set.x.length / u.set.n, a['init-k']);
       } else {
         if (a.init === 'class-gaussian') throw new ConfigError('--init class-gaussian needs --data (labeled)');
@@ -130,7 +135,12 @@ export const command: CommandModule<object, Args> = {
       const noise = a['sgld-noise'] === 'langevin' ? 'langevin' : Number(a['sgld-noise']);
       if (noise !== 'langevin' && !Number.isFinite(noise)) throw new ConfigError(`--sgld-noise must be a number or 'langevin'`);
       const n = classes ? classes.length : a.num;
-      drawn = await drawSamples(eg, init, n, sgldOptions({ steps: a['sgld-steps'], stepSize: a['sgld-step-size'], noise, clip: a['sgld-clip'] }), a.seed, classes);
+      // raw waveforms: step size and noise carried over to the waveform's scale, as jemda adapt does (adapt/sgld-scale.ts)
+      const s = dataX ? sgldScaleFor({ sgldScale: 'auto' }, fe, dataX) : 1;
+      const stepSize = a['sgld-step-size'] * s * s;
+      const sNoise = noise === 'langevin' ? noise : noise * s;
+      if (s !== 1) log(`SGLD on raw waveforms (scale s = ${s.toPrecision(4)}): step size ${a['sgld-step-size']}·s² = ${stepSize.toPrecision(4)}, noise ${sNoise === 'langevin' ? 'langevin' : sNoise.toPrecision(4)}`);
+      drawn = await drawSamples(eg, init, n, sgldOptions({ steps: a['sgld-steps'], stepSize, noise: sNoise, clip: a['sgld-clip'] }), a.seed, classes);
       await eg.dispose();
     }
     const dim = exampleShape.reduce((x, y) => x * y, 1);
