@@ -7,6 +7,7 @@
  */
 import type { FrontEnd } from '../model/frontend.ts';
 import { MismatchError } from '../util/errors.ts';
+import { frontEndExampleShape } from '../model/input-check.ts';
 import { applyMeanStd, perUttCmvn } from '../features/cmvn.ts';
 import { computeFeatures } from '../features/extract.ts';
 import { fitToFrames } from '../features/fit-frames.ts';
@@ -80,9 +81,7 @@ export function frontEndInputFromFeats(fe: FrontEnd, feats: Matrix, utt?: string
   }
 }
 
-/** The example shape a front end gives, for messages: e.g. [1, 98, 40] or [1, 16000]. */
+/** The input shape a front end gives, for messages: e.g. [B, 1, 98, 40] or [B, 1, 16000]. */
 function exampleShapeText(fe: FrontEnd): string {
-  const T = fe.numFrames ?? 'T', F = fe.featDim;
-  const dims = { B1TF: [1, T, F], BFT: [F, T], BTF: [T, F], BT: [T], B1T: [1, T] }[fe.layout] ?? [];
-  return `[${['B', ...dims].join(', ')}]`;
+  return `[${['B', ...frontEndExampleShape(fe).map((d) => d ?? 'T')].join(', ')}]`;
 }
