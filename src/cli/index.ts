@@ -21,8 +21,10 @@ const here = path.dirname(fileURLToPath(import.meta.url));
  */
 export async function loadCommands(only?: string): Promise<CommandModule[]> {
   const dir = path.join(here, 'commands');
-  let files = fs.readdirSync(dir).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')).sort();
-  if (only && files.includes(`${only}.ts`)) files = [`${only}.ts`];
+  // .ts when running from the sources, .js from the compiled dist/ (scripts/jemda.mjs picks)
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  let files = fs.readdirSync(dir).filter((f) => f.endsWith(ext) && !f.endsWith('.d.ts')).sort();
+  if (only && files.includes(`${only}${ext}`)) files = [`${only}${ext}`];
   const mods: CommandModule[] = [];
   for (const f of files) {
     const mod = (await import(pathToFileURL(path.join(dir, f)).href)) as { command?: CommandModule };

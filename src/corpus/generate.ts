@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeDirAtomic } from '../util/atomic.ts';
 import { log } from '../util/log.ts';
-import { startTsWorker } from '../util/ts-worker.ts';
+import { siblingModule, startTsWorker } from '../util/ts-worker.ts';
 import { progress } from '../util/progress.ts';
 import { encodeWav16 } from '../audio/wav.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
@@ -59,7 +59,7 @@ export async function renderJobs(
 }
 
 async function renderParallel(jobs: UttJob[], out: string, nj: number, tick: () => void): Promise<void> {
-  const workerUrl = new URL('./worker.ts', import.meta.url);
+  const workerUrl = siblingModule(import.meta.url, 'worker');
   const parts: UttJob[][] = Array.from({ length: nj }, () => []);
   jobs.forEach((j, i) => parts[i % nj].push(j));
   await Promise.all(

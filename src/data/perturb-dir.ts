@@ -25,6 +25,7 @@ import { telephone } from '../audio/effects/telephone.ts';
 import { gain } from '../audio/effects/gain.ts';
 import { loadUtterance, sliceSeconds } from '../audio/load.ts';
 import { encodeWav16 } from '../audio/wav.ts';
+import { siblingModule } from '../util/ts-worker.ts';
 
 export const EFFECTS = ['reverse', 'telephone', 'noise', 'reverb', 'speed', 'gain'] as const;
 export type EffectName = (typeof EFFECTS)[number];
@@ -239,7 +240,7 @@ export async function perturbDataDir(opts: PerturbOptions): Promise<PerturbResul
     const tick = (n: number) => bar?.tick(n);
     let results: PerturbJobResult[];
     try {
-      results = await runJobs(jobs, runPerturbJob, new URL('./perturb-dir-worker.ts', import.meta.url), tick, () => 'perturb worker');
+      results = await runJobs(jobs, runPerturbJob, siblingModule(import.meta.url, 'perturb-dir-worker'), tick, () => 'perturb worker');
     } finally {
       bar?.stop();
     }

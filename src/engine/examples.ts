@@ -12,7 +12,7 @@ import { assertValidDataDir } from '../data/validate.ts';
 import type { FrontEnd } from '../model/frontend.ts';
 import { ConfigError, DataError, MismatchError } from '../util/errors.ts';
 import { progress } from '../util/progress.ts';
-import { fromWorkerError, startTsWorker, type WorkerError } from '../util/ts-worker.ts';
+import { fromWorkerError, siblingModule, startTsWorker, type WorkerError } from '../util/ts-worker.ts';
 import type { WaveAugmentOptions } from '../audio/wave-augment.ts';
 import type { ExampleSet } from '../model/ort-logits.ts';
 import { computeExample, type ExampleJob, type ExampleOut, type JobContext } from './example-job.ts';
@@ -74,7 +74,7 @@ function makeJob(d: UnlabeledDataDir, utt: string, useFeats: boolean, cmvnScp: b
 }
 
 function runWorkers(jobs: ExampleJob[], ctx: JobContext, nj: number, onResult: (i: number, o: ExampleOut) => void): Promise<void> {
-  const workerUrl = new URL('./example-worker.ts', import.meta.url);
+  const workerUrl = siblingModule(import.meta.url, 'example-worker');
   const parts: { index: number; job: ExampleJob }[][] = Array.from({ length: nj }, () => []);
   jobs.forEach((job, index) => parts[index % nj].push({ index, job }));
   const workers: Worker[] = [];

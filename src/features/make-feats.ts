@@ -23,6 +23,7 @@ import { progress } from '../util/progress.ts';
 import { hashString } from '../util/rng.ts';
 import { computeFeatures } from './extract.ts';
 import { FBANK_DEFAULTS, frameGeometry, MFCC_DEFAULTS, resolveOptions } from './options.ts';
+import { siblingModule } from '../util/ts-worker.ts';
 
 export type FeatType = 'mfcc' | 'fbank';
 
@@ -184,7 +185,7 @@ export async function makeFeats(opts: MakeFeatsOptions): Promise<MakeFeatsResult
       const prefix = `.raw_${type}_${name}.`, mark = `.tmp-${process.pid}-`;
       for (const f of fs.readdirSync(arkDir)) if (f.startsWith(prefix) && f.includes(mark)) fs.rmSync(path.join(arkDir, f), { force: true });
     };
-    results = await runJobs(specs, runJob, new URL('./make-feats-worker.ts', import.meta.url), tick, (s) => `feature worker for ${s.arkFile}`, removeTemps);
+    results = await runJobs(specs, runJob, siblingModule(import.meta.url, 'make-feats-worker'), tick, (s) => `feature worker for ${s.arkFile}`, removeTemps);
   } finally {
     bar?.stop();
   }

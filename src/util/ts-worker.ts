@@ -6,12 +6,23 @@ import { Worker } from 'node:worker_threads';
 import { JemdaError } from './errors.ts';
 
 /**
- * Start a worker thread on the .ts module at `fileUrl`. A .ts worker needs tsx's loader inside it;
- * `execArgv: ['--import', 'tsx']` only works when the parent was started with it, so an eval'd
- * bootstrap registers tsx, then imports the worker module.
+ * The URL of the module `name` next to the calling module (`import.meta.url`), with the caller's
+ * own extension: `name.ts` when jemda runs from its TypeScript sources, `name.js` when it runs from
+ * the compiled dist/ (`npm run build`).
+ */
+export function siblingModule(callerUrl: string, name: string): URL {
+  const ext = callerUrl.endsWith('.ts') ? '.ts' : '.js';
+  return new URL(`./${name}${ext}`, callerUrl);
+}
+
+/**
+ * Start a worker thread on the module at `fileUrl`. A .js module (compiled dist/) runs as it is. A
+ * .ts worker needs tsx's loader inside it; `execArgv: ['--import', 'tsx']` only works when the
+ * parent was started with it, so an eval'd bootstrap registers tsx, then imports the worker module.
  */
 export function startTsWorker(fileUrl: string | URL, workerData: unknown): Worker {
   const href = typeof fileUrl === 'string' ? fileUrl : fileUrl.href;
+  if (!href.endsWith('.ts')) return new Worker(new URL(href), { workerData });
   const bootstrap = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(href)}); })`;
   return new Worker(bootstrap, { eval: true, workerData });
 }
