@@ -11,12 +11,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadModel, saveModel, type ModelProto } from '../model/onnx-io.ts';
 import { FRONTEND_KEY, LABELS_KEY, modelFrontEnd, modelLabels, requireModelLabels, type FrontEnd } from '../model/frontend.ts';
-import { importModel } from '../model/importer.ts';
 import { EnergyGradOrt } from '../model/energy-grad-ort.ts';
 import { EnergyGradVjp } from '../model/energy-grad-vjp.ts';
 import { exportModel } from '../model/exporter.ts';
 import type { EnergyGrad, Trainable } from '../model/types.ts';
-import { TfjsEnergyGrad } from '../jem/energy-grad-tfjs.ts';
 import { ConfigError, MismatchError } from '../util/errors.ts';
 import { log, warn } from '../util/log.ts';
 import { writeJsonAtomic } from '../util/atomic.ts';
@@ -110,7 +108,7 @@ export async function adapt(a: AdaptArgs): Promise<AdaptOutcome> {
   const engine = gradEngine.name;
   log(`logits: '${logitsName}' (${logitsChoice.reason})`);
   // The tfjs sampler evaluates the tfjs engine's own model, or (onnxruntime engine) a copy of its own.
-  const model: ImportedModel | null = engineModel(gradEngine) ?? (samplerBackend === 'tfjs' ? importModel(proto, { trainable, logits: a.logits }) : null);
+  const model: ImportedModel | null = engineModel(gradEngine) ?? (samplerBackend === 'tfjs' ? (await import('../model/importer.ts')).importModel(proto, { trainable, logits: a.logits }) : null);
   const numClasses = gradEngine.numClasses;
   if (labels && labels.length !== numClasses) throw new MismatchError(`${a.modelPath}: ${labels.length} labels but the model has ${numClasses} logits`);
 
@@ -130,6 +128,7 @@ export async function adapt(a: AdaptArgs): Promise<AdaptOutcome> {
       }
     } else {
       // The tfjs sampler shares the tfjs model; with the ort engine it is a separate copy told of every update.
+      const { TfjsEnergyGrad } = await import('../jem/energy-grad-tfjs.ts');
       energyGrad = new TfjsEnergyGrad(model as ImportedModel, exampleShape, engine === 'ort', sbn === 'train');
       shares = engine === 'tfjs';
     }

@@ -4,8 +4,7 @@
  * tfjs importer when the onnxruntime VJP graph cannot be derived (e.g. an op without a backward
  * rule). One log line says which engine and why.
  */
-import * as tf from '@tensorflow/tfjs';
-import { importModel } from '../model/importer.ts';
+import { currentTfjsBackend } from '../model/backend-state.ts';
 import type { ModelProto } from '../model/onnx-io.ts';
 import type { BnMode, ImportedModel, Trainable } from '../model/types.ts';
 import { VjpOrt } from '../model/vjp-ort.ts';
@@ -13,7 +12,7 @@ import { JemdaError } from '../util/errors.ts';
 import { log, warn } from '../util/log.ts';
 import type { GradEngine } from './engine.ts';
 import { resolveEngine, type EngineChoice, type EngineName } from './resolve.ts';
-import { TfjsGradEngine } from './tfjs-engine.ts';
+import type { TfjsGradEngine } from './tfjs-engine.ts';
 
 export interface OpenEngineOptions {
   choice?: EngineChoice;
@@ -26,11 +25,6 @@ export interface OpenEngineOptions {
   threads?: number;
   /** Log prefix: the command. */
   what: string;
-}
-
-/** The current tfjs backend name, '' when none is set (never initialises one). */
-export function currentTfjsBackend(): string {
-  return tf.engine().backendName ?? '';
 }
 
 export async function openGradEngine(proto: ModelProto, o: OpenEngineOptions): Promise<GradEngine> {
@@ -49,12 +43,16 @@ export async function openGradEngine(proto: ModelProto, o: OpenEngineOptions): P
       reason = 'fallback';
     }
   }
-  engine ??= new TfjsGradEngine(importModel(proto, { trainable: o.trainable, logits: o.logitsName }), o.exampleShape);
+  if (!engine) {
+    // tfjs is loaded only here: an onnxruntime run never pays its start-up
+    const [{ TfjsGradEngine }, { importModel }] = await Promise.all([import('./tfjs-engine.ts'), import('../model/importer.ts')]);
+    engine = new TfjsGradEngine(importModel(proto, { trainable: o.trainable, logits: o.logitsName }), o.exampleShape);
+  }
   log(`${o.what}: parameter engine: ${name === 'ort' ? 'onnxruntime (VJP graph)' : `tfjs (${backend || 'default backend'})`} — ${reason}`);
   return engine;
 }
 
 /** The tfjs model behind a tfjs engine (to share with a tfjs sampler), null for onnxruntime. */
 export function engineModel(engine: GradEngine): ImportedModel | null {
-  return engine instanceof TfjsGradEngine ? engine.model : null;
+  return engine.name === 'tfjs' ? (engine as TfjsGradEngine).model : null;
 }

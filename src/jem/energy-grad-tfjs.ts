@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { EnergyGrad, ImportedModel } from '../model/types.ts';
-import { energyTf } from './energy.ts';
+import { energyTf } from './energy-tf.ts';
 
 export class TfjsEnergyGrad implements EnergyGrad {
   /**

@@ -1,9 +1,8 @@
 /**
  * Energy of a classifier read as a Joint Energy Model: E(x) = −logsumexp_y f(x)[y], or the
  * class-conditional E(x, y) = −f(x)[y]. Samples of p(x) ∝ exp(−E(x)) have LOW energy.
- * Two versions: plain arrays (for logits from onnxruntime) and tfjs (differentiable).
+ * Plain arrays (logits from onnxruntime); the differentiable tfjs form is energy-tf.ts.
  */
-import * as tf from '@tensorflow/tfjs';
 import { logSumExp } from '../util/logsumexp.ts';
 
 
@@ -17,17 +16,6 @@ export function energiesFromLogits(logits: ArrayLike<number>, batch: number, num
     e[b] = classes ? -logits[b * numClasses + classes[b]] : -logSumExp(logits, b * numClasses, numClasses);
   }
   return e;
-}
-
-/** Differentiable energy per example from logits [B, C]; `classes` ([B] int32) for −f[y]. */
-export function energyTf(logits: tf.Tensor2D, classes?: tf.Tensor1D): tf.Tensor1D {
-  return tf.tidy(() => {
-    if (classes) {
-      const oneHot = tf.oneHot(classes, logits.shape[1]).toFloat();
-      return tf.neg(tf.sum(tf.mul(logits, oneHot), 1)) as tf.Tensor1D;
-    }
-    return tf.neg(tf.logSumExp(logits, 1)) as tf.Tensor1D;
-  });
 }
 
 /** Mean of a Float32Array (NaN for empty). */

@@ -13,8 +13,9 @@ import { log } from '../util/log.ts';
 import { registerWasmConv2DBackpropFilter } from './kernels/wasm-conv2d-backprop-filter.ts';
 import { setWasmBackendThreaded } from './wasm-threads.ts';
 
-export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
-export const BACKENDS: BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+import { BACKENDS, setCurrentTfjsBackend, type BackendName } from './backend-state.ts';
+
+export { BACKENDS, type BackendName };
 
 const require = createRequire(import.meta.url);
 
@@ -82,6 +83,7 @@ export async function selectBackend(prefer?: BackendName, bo: BackendOptions = {
     }
     if (ok) {
       await tf.ready();
+      setCurrentTfjsBackend(tf.getBackend());
       log(`tfjs backend: ${name}${name === 'wasm' && wasmThreadsUsed > 1 ? ` (${wasmThreadsUsed} threads, experimental)` : ''}${skipped.length ? ` (skipped: ${skipped.map((s) => s.backend).join(', ')})` : ''}`);
       return name;
     }

@@ -4,7 +4,7 @@
  * term's ∂L/∂logits in JS and hands it to an engine; tests compare the two.
  */
 import * as tf from '@tensorflow/tfjs';
-import { energyTf } from '../../src/jem/energy.ts';
+import { energyTf } from '../../src/jem/energy-tf.ts';
 import { priorLogRatio } from '../../src/jem/marginal-prior.ts';
 import type { JemWeights } from '../../src/jem/objective.ts';
 

@@ -5,15 +5,14 @@
  * `--name=value` line of the Kaldi-style --config file. SIGINT/SIGTERM write a checkpoint and
  * exit with 130/143; `--resume` continues from the latest checkpoint.
  */
-import * as fs from 'node:fs';
 import type { CommandModule, Options } from 'yargs';
 import { adapt } from '../../adapt/adapt.ts';
 import { ENGINE_CHOICES, type EngineChoice } from '../../engine/resolve.ts';
 import { defaultAdaptConfig, kebab, methodDefaults, METHODS, type AdaptConfig, type Method } from '../../adapt/config.ts';
 import { configHelp } from '../../adapt/config-help.ts';
-import { parseFrontEnd } from '../../model/frontend.ts';
-import { selectBackend, BACKENDS, type BackendName } from '../../model/backend.ts';
-import { ConfigError, DataError } from '../../util/errors.ts';
+import { readFrontEndFile, readLabelsFile } from '../model-files.ts';
+import { BACKENDS, tensorflowBackendInstalled, type BackendName } from '../../model/backend-state.ts';
+import { ConfigError } from '../../util/errors.ts';
 import { log } from '../../util/log.ts';
 
 type Args = Record<string, unknown> & {
@@ -53,20 +52,6 @@ function configOptions(): Record<string, Options> {
   return out;
 }
 
-export function readLabelsFile(file: string): string[] {
-  if (!fs.existsSync(file)) throw new DataError(file, undefined, 'labels file not found');
-  return fs
-    .readFileSync(file, 'utf8')
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l !== '');
-}
-
-export function readFrontEndFile(file: string) {
-  if (!fs.existsSync(file)) throw new DataError(file, undefined, 'front-end config not found');
-  return parseFrontEnd(fs.readFileSync(file, 'utf8'), file);
-}
-
 export const command: CommandModule<object, Args> = {
   command: 'adapt <expdir>',
   describe: 'Adapt a model to a target domain (jem, adabn, tent, pseudo-label, supervised oracle, source-only)',
@@ -94,7 +79,14 @@ export const command: CommandModule<object, Args> = {
       if (v !== undefined) (config as Record<string, unknown>)[k] = v;
     }
     if (a.seed !== undefined && !Number.isInteger(a.seed)) throw new ConfigError(`--seed must be an integer (got ${a.seed})`);
-    await selectBackend(a['tfjs-backend']);
+    // tfjs (≈ 0.7 s to load and pick a backend) only when something may run on it: the tfjs engine
+    // or sampler, a named tfjs backend, or --engine auto with libtensorflow (tfjs-node) installed
+    // (auto then picks tfjs). Otherwise everything runs on onnxruntime and tfjs is never loaded.
+    const engineChoice = a.engine ?? 'auto';
+    if (engineChoice === 'tfjs' || a['sampler-backend'] === 'tfjs' || a['tfjs-backend'] !== undefined || (engineChoice === 'auto' && tensorflowBackendInstalled())) {
+      const { selectBackend } = await import('../../model/backend.ts');
+      await selectBackend(a['tfjs-backend']);
+    }
     const out = await adapt({
       method: a.method,
       modelPath: a.model,

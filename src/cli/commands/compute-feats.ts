@@ -8,7 +8,7 @@
 import type { CommandModule } from 'yargs';
 import { frontEndFeatureOptions } from '../../engine/frontend-apply.ts';
 import { makeFeats } from '../../features/make-feats.ts';
-import { readFrontEndFile } from './adapt.ts';
+import { readFrontEndFile } from '../model-files.ts';
 import { ConfigError } from '../../util/errors.ts';
 
 interface Args {

@@ -2,7 +2,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { evaluateModel } from '../../eval/evaluate.ts';
 import { log } from '../../util/log.ts';
-import { readFrontEndFile, readLabelsFile } from './adapt.ts';
+import { readFrontEndFile, readLabelsFile } from '../model-files.ts';
 
 interface Args {
   model: string;

@@ -5,7 +5,7 @@ import { formatModelInfo, modelInfo } from '../../model/model-info.ts';
 import { describeFrontEnd, opSupport, ortSessionError } from '../../model/op-support.ts';
 import { modelFrontEnd } from '../../model/frontend.ts';
 import { JemdaError } from '../../util/errors.ts';
-import { readFrontEndFile } from './adapt.ts';
+import { readFrontEndFile } from '../model-files.ts';
 
 interface Args {
   model: string;

@@ -27,7 +27,7 @@ import { ConfigError, MismatchError } from '../../util/errors.ts';
 import { Rng } from '../../util/rng.ts';
 import { log } from '../../util/log.ts';
 import { writeFileAtomic } from '../../util/atomic.ts';
-import { readFrontEndFile, readLabelsFile } from './adapt.ts';
+import { readFrontEndFile, readLabelsFile } from '../model-files.ts';
 
 interface Args {
   model: string;
