@@ -5,7 +5,7 @@
  * `--sampler-backend tfjs`, and the reference the onnxruntime gradient graphs are compared with.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { EnergyGrad, ImportedModel } from '../model/types.ts';
+import type { BnMode, EnergyGrad, ImportedModel } from '../model/types.ts';
 import { energyTf } from './energy-tf.ts';
 
 export class TfjsEnergyGrad implements EnergyGrad {
@@ -19,6 +19,10 @@ export class TfjsEnergyGrad implements EnergyGrad {
     private readonly separateCopy = true,
     readonly training = false,
   ) {}
+
+  get bnMode(): BnMode {
+    return this.training ? 'train' : 'eval';
+  }
 
   async energyAndGrad(x: Float32Array, batch: number, classes?: Int32Array): Promise<{ energy: Float32Array; grad: Float32Array }> {
     const [e, g] = tf.tidy(() => {

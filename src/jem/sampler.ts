@@ -86,16 +86,23 @@ export interface SgldContext {
   classes?: Int32Array;
   /** Mean energy of the data batch (adaptive stopping, accelerated steps). */
   dataEnergy?: number;
+  /**
+   * false: no evaluation after the last step (with a fixed number of steps). That run's gradient is
+   * never used; a caller that scores the final samples itself anyway (jem's loss pass, on the same
+   * weights in the same BatchNorm mode) saves one of the K + 1 runs. `energy` is then null and
+   * `energyTrace` ends before the last step. Default true; adaptive stopping always evaluates.
+   */
+  finalEnergy?: boolean;
 }
 
 export interface SgldResult {
   x: Float32Array;
-  /** Energy of each final sample. */
-  energy: Float32Array;
+  /** Energy of each final sample; null with `finalEnergy: false` (SgldContext). */
+  energy: Float32Array | null;
   /** SGLD steps taken in this call. */
   steps: number;
   chainSteps: Float32Array;
-  /** Mean sample energy before each step and after the last one (length steps + 1). */
+  /** Mean sample energy before each step and after the last one (length steps + 1; steps without the final evaluation). */
   energyTrace: number[];
   /** Mean per-sample gradient norm (before clipping) over all steps. */
   gradNorm: number;
@@ -195,6 +202,8 @@ export async function sgldSample(eg: EnergyGrad, x0: Float32Array, batch: number
   const v = opts.optimizer === 'adam' ? new Float32Array(x.length) : null;
   const noise = new Float32Array(x.length);
   let { energy, grad } = await eg.energyAndGrad(x, batch, ctx.classes);
+  let finalEnergy: Float32Array | null = energy;
+  const skipFinal = ctx.finalEnergy === false && !adaptive;
   const trace = [mean(energy)];
   let k = 0;
   let gradNormSum = 0;
@@ -244,13 +253,18 @@ export async function sgldSample(eg: EnergyGrad, x0: Float32Array, batch: number
       }
     }
     if (opts.clamp) atClamp = clampRows(x, opts.clamp.lo, opts.clamp.hi);
+    if (skipFinal && k >= opts.steps) {
+      finalEnergy = null;
+      break;
+    }
     ({ energy, grad } = await eg.energyAndGrad(x, batch, ctx.classes));
+    finalEnergy = energy;
     trace.push(mean(energy));
     if (!Number.isFinite(trace[trace.length - 1])) break;
   }
   return {
     x,
-    energy,
+    energy: finalEnergy,
     steps: k,
     chainSteps,
     energyTrace: trace,

@@ -43,6 +43,8 @@ function bakeWeights(graph: GradGraph, w: Map<string, ort.Tensor>): Proto {
 }
 
 export class EnergyGradOrt implements EnergyGrad {
+  /** The ∂E/∂x graph scores with BatchNorm's running statistics. */
+  readonly bnMode = 'eval' as const;
   private weightTensors = new Map<string, ort.Tensor>();
   private stale = false;
 

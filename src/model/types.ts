@@ -68,6 +68,11 @@ export interface EnergyGrad {
   /** Make new weights visible (after a parameter update). */
   setWeights(w: Map<string, Float32Array>): void;
   dispose(): Promise<void> | void;
+  /**
+   * BatchNorm mode the energies are computed in ('train': the batch's own statistics), when known.
+   * jem reuses its loss pass as the samples' final energy only when it matches that pass's mode.
+   */
+  readonly bnMode?: BnMode;
 }
 
 /** Options of one call of a parameter-gradient engine (src/engine/engine.ts). */

@@ -111,3 +111,25 @@ test('SGLD with a clamp box: chains pulled towards a far mode stop at the box an
   assert.equal(boxed.clampedFraction, 1);
   await assert.rejects(sgldSample(eg, new Float32Array(n * 3), n, sgldOptions({ steps: 1, clamp: box }), new Rng(1)), /clamp box has 2 values per example, the samples 3/);
 });
+
+test('finalEnergy false: the same chains from K runs instead of K + 1, no final energies; adaptive stopping still evaluates every step', async () => {
+  const x0 = new Rng(5).fillNormal(new Float32Array(16 * 3));
+  const opts = sgldOptions({ stepSize: 0.1, noise: 0.05, steps: 7 });
+  const full = gaussianEnergyGrad([0, 1, -1], [[1, 0, 0], [0, 2, 0], [0, 0, 0.5]]);
+  const a = await sgldSample(full, x0, 16, opts, new Rng(9), { chainSteps: new Float32Array(16) });
+  const lean = gaussianEnergyGrad([0, 1, -1], [[1, 0, 0], [0, 2, 0], [0, 0, 0.5]]);
+  const b = await sgldSample(lean, x0, 16, opts, new Rng(9), { chainSteps: new Float32Array(16), finalEnergy: false });
+  assert.equal(full.calls, 8);
+  assert.equal(lean.calls, 7);
+  assert.deepEqual(Array.from(b.x), Array.from(a.x));
+  assert.deepEqual(Array.from(b.chainSteps), Array.from(a.chainSteps));
+  assert.equal(b.steps, 7);
+  assert.equal(b.energy, null);
+  assert.ok(a.energy !== null && a.energy.length === 16);
+  assert.deepEqual(b.energyTrace, a.energyTrace.slice(0, 7));
+  assert.equal(b.gradNorm, a.gradNorm);
+  const ad = gaussianEnergyGrad([0], [[1]]);
+  const r = await sgldSample(ad, new Float32Array(8).fill(4), 8, sgldOptions({ stepSize: 0.1, noise: 0, steps: 0, adaptive: { threshold: 0.1, maxSteps: 500 } }), new Rng(3), { dataEnergy: 0.5, finalEnergy: false });
+  assert.equal(ad.calls, r.steps + 1);
+  assert.ok(r.energy !== null && r.energyTrace[r.energyTrace.length - 1] <= 0.55);
+});

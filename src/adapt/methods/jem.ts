@@ -98,7 +98,10 @@ export function jem(ctx: MethodContext): AdaptMethod {
     const tSgld = performance.now();
     const stepSize = state.sgldStepSize ?? cfg.sgldStepSize;
     const opts = { ...(sgldOpts as SgldOptions), stepSize };
-    const sg = draw ? await sgldSample(eg, draw.x, cfg.sgldBatchSize, opts, samplerRng, { chainSteps: draw.chainSteps, dataEnergy }) : null;
+    // The loss scores the samples on these weights; when that pass is in the sampler's BatchNorm
+    // mode it gives the final sample energy, and the sampler skips its own evaluation after the last step.
+    const lossScoresSamples = eg.bnMode !== undefined && (cfg.sampleBnMode === 'eval' || !training ? 'eval' : 'train') === eg.bnMode;
+    const sg = draw ? await sgldSample(eg, draw.x, cfg.sgldBatchSize, opts, samplerRng, { chainSteps: draw.chainSteps, dataEnergy, finalEnergy: !lossScoresSamples }) : null;
     if (draw && sg) buf.update(draw.slots, sg.x, sg.chainSteps);
     let src: { x: Float32Array; y: Int32Array } | null = null;
     if (o.source && (cfg.xentWeight > 0 || cfg.pxyWeight > 0)) {
@@ -181,7 +184,8 @@ export function jem(ctx: MethodContext): AdaptMethod {
     }
     const energies = [dataEnergy, r.parts.eData];
     if (sg && draw) {
-      const sampleEnergy = sg.energyTrace[sg.energyTrace.length - 1];
+      // the sampler's own final evaluation, or the loss pass over the same samples (same weights and BatchNorm mode)
+      const sampleEnergy = sg.energy ? sg.energyTrace[sg.energyTrace.length - 1] : r.parts.eSamples;
       const gap = sampleEnergy - dataEnergy;
       const warning = gapMonitor.add(step + 1, gap);
       if (warning) warn(warning);
