@@ -1,7 +1,7 @@
 /**
  * The expected-failure check of `jemda onnx-test --expected FILE` on four real ONNX node tests
  * (libonnx-testdata) and a fake list: test_abs and test_add pass on both executors,
- * test_xor_bcast3v1d fails on tfjs (the importer has no Xor), test_cast_FLOAT_to_STRING fails on
+ * test_nonmaxsuppression_suppress_by_IOU fails on tfjs (NonMaxSuppression stays out of the importer), test_cast_FLOAT_to_STRING fails on
  * both (string tensors in its test data are not read).
  */
 import assert from 'node:assert/strict';
@@ -16,13 +16,13 @@ import { runTestCase, type SetResult } from '../../src/model/onnx-test-runner.ts
 import { DataError } from '../../src/util/errors.ts';
 
 const NODE_DIR = '/usr/share/libonnx-testdata/data/node';
-const TESTS = ['test_abs', 'test_add', 'test_xor_bcast3v1d', 'test_cast_FLOAT_to_STRING'];
+const TESTS = ['test_abs', 'test_add', 'test_nonmaxsuppression_suppress_by_IOU', 'test_cast_FLOAT_to_STRING'];
 const JEMDA = path.resolve(import.meta.dirname, '../../scripts/jemda.mjs');
 const skip = fs.existsSync(NODE_DIR) ? false : `${NODE_DIR} missing: apt-get install libonnx-testdata`;
 
-/** (a) xor on tfjs and the cast on ort are listed and still fail; (c) abs on tfjs is listed but passes; test_gone is not run. */
+/** (a) NonMaxSuppression on tfjs and the cast on ort are listed and still fail; (c) abs on tfjs is listed but passes; test_gone is not run. */
 const LIST = `# a fake list
-tfjs test_xor_bcast3v1d unsupported op: Xor
+tfjs test_nonmaxsuppression_suppress_by_IOU unsupported op: NonMaxSuppression
 ort  test_cast_FLOAT_to_STRING   test data: string tensors not read
 tfjs test_abs mismatch: y beyond tolerance
 ort test_gone unsupported op: Gone
@@ -40,7 +40,7 @@ test('check: listed failures that still fail are fine, an unlisted failure and a
   const outcomes = testOutcomes(results);
   assert.equal(outcomes.length, 8);
   const reason = (ex: string, t: string) => outcomes.find((o) => o.executor === ex && o.test === t)?.reason;
-  assert.equal(reason('tfjs', 'test_xor_bcast3v1d'), 'unsupported op: Xor');
+  assert.equal(reason('tfjs', 'test_nonmaxsuppression_suppress_by_IOU'), 'unsupported op: NonMaxSuppression');
   assert.equal(reason('ort', 'test_cast_FLOAT_to_STRING'), 'test data: string tensors not read');
   assert.equal(reason('ort', 'test_abs'), undefined);
 
@@ -65,7 +65,7 @@ test('write: the run\'s failures, the lines of tests not run kept, and the check
     'ort test_cast_FLOAT_to_STRING test data: string tensors not read',
     'ort test_gone unsupported op: Gone',
     'tfjs test_cast_FLOAT_to_STRING test data: string tensors not read',
-    'tfjs test_xor_bcast3v1d unsupported op: Xor',
+    'tfjs test_nonmaxsuppression_suppress_by_IOU unsupported op: NonMaxSuppression',
   ]);
   const c = checkExpected(outcomes, parseExpectedFailures(text, 'written.txt'));
   assert.deepEqual(checkMessages(c, 'written.txt'), []);
@@ -83,10 +83,10 @@ test('jemda onnx-test --expected exits 1 naming the new failure and the line to 
   try {
     const bad = path.join(dir, 'bad.txt');
     fs.writeFileSync(bad, 'tfjs test_abs mismatch: y beyond tolerance\n');
-    const dirs = ['test_abs', 'test_xor_bcast3v1d'].map((t) => path.join(NODE_DIR, t));
+    const dirs = ['test_abs', 'test_nonmaxsuppression_suppress_by_IOU'].map((t) => path.join(NODE_DIR, t));
     const r = spawnSync(process.execPath, [JEMDA, 'onnx-test', ...dirs, '--backend', 'cpu', '--expected', bad], { encoding: 'utf8', env: { ...process.env, JEMDA_NO_PROGRESS: '1' } });
     assert.equal(r.status, 1, r.stderr);
-    assert.match(r.stdout, /^new failure: tfjs test_xor_bcast3v1d \(unsupported op: Xor\)/m);
+    assert.match(r.stdout, /^new failure: tfjs test_nonmaxsuppression_suppress_by_IOU \(unsupported op: NonMaxSuppression\)/m);
     assert.match(r.stdout, /^now passes: tfjs test_abs is listed in .*bad\.txt:1 .*remove its line$/m);
     assert.match(r.stderr, /ort 2\/2 tests passed; tfjs 1\/2, 1\/2 of those ort passes/);
   } finally {

@@ -5,7 +5,20 @@ import { need, type OpCtx, type OpImpl } from './op.ts';
 import { normAxis, size, toConst, toTensor, type Value } from './value.ts';
 
 /** Opset from which `axes` is an input rather than an attribute. */
-const AXES_INPUT_FROM: Record<string, number> = { ReduceSum: 13, ReduceMean: 18, ReduceMax: 18, ReduceMin: 18, ReduceProd: 18, ReduceSumSquare: 18, ReduceL2: 18, ReduceLogSumExp: 18 };
+const AXES_INPUT_FROM: Record<string, number> = { ReduceSum: 13, ReduceMean: 18, ReduceMax: 18, ReduceMin: 18, ReduceProd: 18, ReduceSumSquare: 18, ReduceL1: 18, ReduceL2: 18, ReduceLogSum: 18, ReduceLogSumExp: 18 };
+
+/** Value of a reduction over an empty set (numpy/ONNX identities); NaN (mean) where none exists. */
+const EMPTY_IDENTITY: Record<string, number> = {
+  ReduceSum: 0,
+  ReduceSumSquare: 0,
+  ReduceL1: 0,
+  ReduceL2: 0,
+  ReduceMax: -Infinity,
+  ReduceMin: Infinity,
+  ReduceProd: 1,
+  ReduceLogSum: -Infinity,
+  ReduceLogSumExp: -Infinity,
+};
 
 function reduce(kind: string, f: (x: tf.Tensor, axes: number[], keep: boolean) => tf.Tensor): OpImpl {
   return (ctx) => {
@@ -18,11 +31,12 @@ function reduce(kind: string, f: (x: tf.Tensor, axes: number[], keep: boolean) =
       axes = x.shape.map((_, i) => i);
     }
     const ax = axes.map((a) => normAxis(a, x.rank));
-    if (x.rank === 0) return [tf.clone(x)];
+    // a scalar reduces over its single element (ReduceL1 of a scalar is its absolute value, ...)
+    if (x.rank === 0) return [f(tf.reshape(x, [1]), [0], false)];
     if (size(x.shape) === 0) {
       // reductions over empty tensors: tfjs cannot; follow numpy/ONNX identities
       const out = x.shape.map((n, i) => (ax.includes(i) ? (keep ? 1 : -1) : n)).filter((n) => n >= 0);
-      const ident = kind === 'ReduceSum' ? 0 : kind === 'ReduceMax' ? -Infinity : kind === 'ReduceMin' ? Infinity : kind === 'ReduceProd' ? 1 : NaN;
+      const ident = EMPTY_IDENTITY[kind] ?? NaN;
       return [tf.fill(out, ident, x.dtype)];
     }
     return [f(x, ax, keep)];
@@ -55,6 +69,10 @@ export const reduceOps: Record<string, OpImpl> = {
   ReduceMin: reduce('ReduceMin', (x, a, k) => tf.min(x, a, k)),
   ReduceSumSquare: reduce('ReduceSumSquare', (x, a, k) => tf.sum(tf.square(x), a, k)),
   ReduceLogSumExp: reduce('ReduceLogSumExp', (x, a, k) => tf.logSumExp(x, a, k)),
+  ReduceProd: reduce('ReduceProd', (x, a, k) => tf.prod(x, a, k)),
+  ReduceL1: reduce('ReduceL1', (x, a, k) => tf.sum(tf.abs(x), a, k)),
+  ReduceL2: reduce('ReduceL2', (x, a, k) => tf.sqrt(tf.sum(tf.square(x), a, k))),
+  ReduceLogSum: reduce('ReduceLogSum', (x, a, k) => tf.log(tf.sum(x, a, k))),
   Softmax: softmaxLike((x) => tf.softmax(x)),
   LogSoftmax: softmaxLike((x) => tf.logSoftmax(x)),
 };
