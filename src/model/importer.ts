@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { JemdaError, MismatchError, OnnxError, UnsupportedOpError } from '../util/errors.ts';
 import { bnStatNames } from './bn-params.ts';
 import { findLogits } from './logits.ts';
-import { opsetVersion, tensorToArray, type ModelProto, type NodeProto } from './onnx-io.ts';
+import { opsetVersion, tensorToArray, type GraphProto, type ModelProto, type NodeProto } from './onnx-io.ts';
 import { OPS } from './ops/index.ts';
 import { protoToConst } from './ops/shape.ts';
 import { toTensor, type ConstVal, type Value } from './ops/value.ts';
@@ -41,15 +41,39 @@ export interface NodeRef {
   domain: string;
 }
 
-/** Nodes whose op (type, domain) the importer cannot run. */
+/** The subgraphs in a node's attributes (If branches, Loop/Scan bodies). */
+function subgraphs(node: NodeProto): GraphProto[] {
+  return (node.attribute ?? []).flatMap((a) => [...(a.g ? [a.g] : []), ...(a.graphs ?? [])]);
+}
+
+/**
+ * Names a node reads: its inputs and, for a node with subgraphs, the outer-scope names they use
+ * (a branch may read any tensor of the enclosing graph without listing it as an input).
+ */
+function nodeReads(node: NodeProto): string[] {
+  const out = (node.input ?? []).filter((n) => n !== '');
+  for (const g of subgraphs(node)) {
+    const local = new Set([...(g.input ?? []).map((i) => i.name ?? ''), ...(g.initializer ?? []).map((t) => t.name ?? '')]);
+    for (const n of g.node ?? []) {
+      for (const r of nodeReads(n)) if (!local.has(r)) out.push(r);
+      for (const o of n.output ?? []) local.add(o);
+    }
+    for (const o of g.output ?? []) if (!local.has(o.name ?? '')) out.push(o.name ?? '');
+  }
+  return out;
+}
+
+/** Nodes whose op (type, domain) the importer cannot run, subgraphs included (reported at their top-level node's index). */
 export function listUnsupportedOps(model: ModelProto): NodeRef[] {
   const out: NodeRef[] = [];
-  (model.graph?.node ?? []).forEach((n, index) => {
+  const visit = (n: NodeProto, index: number): void => {
     const domain = n.domain ?? '';
     if ((domain !== '' && domain !== 'ai.onnx') || !OPS[n.opType ?? '']) {
       out.push({ opType: n.opType ?? '', name: n.name ?? '', index, domain });
     }
-  });
+    for (const g of subgraphs(n)) for (const m of g.node ?? []) visit(m, index);
+  };
+  (model.graph?.node ?? []).forEach((n, index) => visit(n, index));
   return out;
 }
 
@@ -116,11 +140,43 @@ export function importModel(model: ModelProto, opts: ImportOptions = {}): Import
       const i = producerIdx.get(t);
       if (i === undefined || need.has(i)) continue;
       need.add(i);
-      for (const inp of nodes[i].input ?? []) if (inp) stack.push(inp);
+      for (const inp of nodeReads(nodes[i])) stack.push(inp);
     }
     const p = [...need].sort((a, b) => a - b);
     planCache.set(key, p);
     return p;
+  };
+
+  /** Runs `node` (index `i` of its graph) on the values in `env` and stores its outputs there. */
+  const execNode = (node: NodeProto, i: number, env: Map<string, Value>, ro: RunOptions): void => {
+    const inputs = (node.input ?? []).map((name) => {
+      if (!name) return undefined;
+      const v = env.get(name);
+      if (v === undefined) throw new OnnxError(`input '${name}' is not available`, ref(node, i));
+      return v;
+    });
+    // a subgraph (If branch) sees the enclosing scope; its own names stay in its own scope
+    const runSubgraph = (sg: GraphProto): Value[] => {
+      const scope = new Map(env);
+      for (const init of sg.initializer ?? []) scope.set(init.name ?? '', protoToConst(init));
+      (sg.node ?? []).forEach((n, k) => execNode(n, k, scope, ro));
+      return (sg.output ?? []).map((o) => {
+        const v = scope.get(o.name ?? '');
+        if (v === undefined) throw new OnnxError(`subgraph output '${o.name}' is not produced by the subgraph`, ref(node, i));
+        return v;
+      });
+    };
+    let outs: (Value | undefined)[];
+    try {
+      outs = OPS[node.opType!]({ node, index: i, inputs, opset, training: !!ro.training, updateStats: !!ro.updateStats, bnStatsSink: ro.bnStatsSink, variables, runSubgraph });
+    } catch (e) {
+      if (e instanceof JemdaError) throw e;
+      throw new OnnxError((e as Error).message, ref(node, i), { cause: e });
+    }
+    (node.output ?? []).forEach((name, k) => {
+      const v = outs[k];
+      if (name && v !== undefined) env.set(name, v);
+    });
   };
 
   const runFeeds = (feeds: Map<string, Value>, outputs: string[], ro: RunOptions = {}): tf.Tensor[] =>
@@ -129,26 +185,7 @@ export function importModel(model: ModelProto, opts: ImportOptions = {}): Import
       for (const [k, v] of consts) env.set(k, v);
       for (const [k, v] of variables) env.set(k, v);
       for (const [k, v] of feeds) env.set(k, v);
-      for (const i of plan(outputs)) {
-        const node = nodes[i];
-        const inputs = (node.input ?? []).map((name) => {
-          if (!name) return undefined;
-          const v = env.get(name);
-          if (v === undefined) throw new OnnxError(`input '${name}' is not available`, ref(node, i));
-          return v;
-        });
-        let outs: (Value | undefined)[];
-        try {
-          outs = OPS[node.opType!]({ node, index: i, inputs, opset, training: !!ro.training, updateStats: !!ro.updateStats, bnStatsSink: ro.bnStatsSink, variables });
-        } catch (e) {
-          if (e instanceof JemdaError) throw e;
-          throw new OnnxError((e as Error).message, ref(node, i), { cause: e });
-        }
-        (node.output ?? []).forEach((name, k) => {
-          const v = outs[k];
-          if (name && v !== undefined) env.set(name, v);
-        });
-      }
+      for (const i of plan(outputs)) execNode(nodes[i], i, env, ro);
       return outputs.map((o) => {
         const v = env.get(o);
         if (v === undefined) throw new OnnxError(`tensor '${o}' is not produced by the graph`);

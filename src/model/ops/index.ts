@@ -1,4 +1,5 @@
 /** The op registry: ONNX op type (default domain) → implementation. */
+import { controlFlowOps } from './control-flow.ts';
 import { convOps } from './conv.ts';
 import { elementwiseOps } from './elementwise.ts';
 import { indexingOps } from './indexing.ts';
@@ -26,6 +27,7 @@ export const OPS: Record<string, OpImpl> = {
   ...unaryMathOps,
   ...indexingOps,
   ...lossesReduceOps,
+  ...controlFlowOps,
 };
 
 export function supportedOps(): string[] {

@@ -1,6 +1,6 @@
 /** The contract every op implementation follows. */
 import type * as tf from '@tensorflow/tfjs';
-import type { NodeProto } from '../onnx-io.ts';
+import type { GraphProto, NodeProto } from '../onnx-io.ts';
 import { OnnxError, UnsupportedOpError } from '../../util/errors.ts';
 import type { Value } from './value.ts';
 import type { BnBatchStats } from '../types.ts';
@@ -18,6 +18,11 @@ export interface OpCtx {
   bnStatsSink?: Map<string, BnBatchStats>;
   /** Variables by initializer name (BatchNormalization updates running statistics through this). */
   variables: Map<string, tf.Variable>;
+  /**
+   * Runs a subgraph of this node (an If branch) in the scope the node sees (outer names visible)
+   * and returns the subgraph's outputs in order.
+   */
+  runSubgraph: (graph: GraphProto) => Value[];
 }
 
 export type OpImpl = (ctx: OpCtx) => (Value | undefined)[];
