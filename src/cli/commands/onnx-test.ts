@@ -6,12 +6,17 @@
  * it prints only the problems: a failure not in FILE, or a listed failure that now passes; it exits
  * non-zero when there is one. --write-expected FILE (re)writes the list from the run (lines of tests
  * not run are kept). Both print the pass counts per test: ort of all, tfjs of those ort passes.
+ * --summary FILE (or -) writes the pass rates per op family of the importer as a Markdown table
+ * (model/onnx-test-summary.ts; README's table comes from it).
  */
 import * as fs from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { selectBackend, type BackendName } from '../../model/backend.ts';
 import { checkExpected, checkMessages, formatExpectedFailures, parseExpectedFailures, passCounts, testOutcomes, type ExpectedFailure } from '../../model/onnx-expected-failures.ts';
 import { expandTestDirs, runTestCase, type Executor, type SetResult } from '../../model/onnx-test-runner.ts';
+import { familyTableMarkdown, graphOpTypes, summarizeByFamily } from '../../model/onnx-test-summary.ts';
+import { loadModel } from '../../model/onnx-io.ts';
+import * as path from 'node:path';
 import { DataError } from '../../util/errors.ts';
 import { log } from '../../util/log.ts';
 import { progress } from '../../util/progress.ts';
@@ -24,6 +29,7 @@ interface Args {
   backend?: BackendName;
   expected?: string;
   writeExpected?: string;
+  summary?: string;
 }
 
 function readList(file: string): Map<string, ExpectedFailure> {
@@ -48,6 +54,7 @@ export const command: CommandModule<object, Args> = {
       .option('backend', { choices: ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const, describe: 'tfjs backend (default: best available)' })
       .option('expected', { type: 'string', describe: 'expected-failure list: fail on a failure not in it, or on a listed test that passes' })
       .option('write-expected', { type: 'string', describe: '(re)write the expected-failure list from this run' })
+      .option('summary', { type: 'string', describe: 'write the pass rates per op family of the tfjs importer (Markdown) to this file, - for stdout' })
       .conflicts('expected', 'write-expected') as never,
   handler: async (a) => {
     const executors: Executor[] = a.executor === 'both' ? ['ort', 'tfjs'] : [a.executor];
@@ -73,6 +80,13 @@ export const command: CommandModule<object, Args> = {
     }
     bar?.stop();
     const outcomes = testOutcomes(all);
+    if (a.summary !== undefined) {
+      const opsOf = new Map(dirs.map((d) => [path.basename(d), graphOpTypes(loadModel(path.join(d, 'model.onnx')))]));
+      const rows = summarizeByFamily(outcomes, (t) => opsOf.get(t) ?? []);
+      const md = familyTableMarkdown(rows, `ONNX backend node tests (${dirs.length} test dirs) per op family of the tfjs importer: \`jemda onnx-test ${a.dirs.join(' ')} --summary FILE\``);
+      if (a.summary === '-') process.stdout.write(md);
+      else fs.writeFileSync(a.summary, md);
+    }
     if (expected === undefined) process.stdout.write(lines.join('\n') + '\n');
     log(`onnx-test: ${total - failed}/${total} passed (rtol ${a.rtol}, atol ${a.atol})`);
     if (executors.length === 2 || expected !== undefined || a.writeExpected !== undefined) {

@@ -31,7 +31,7 @@ function constDTypeOf(v: Value): ConstDType {
 }
 
 /** Output element k ← input element map[k] (flat, row-major); `outDims` is the output shape. */
-function gatherFlat(x: Value, map: ArrayLike<number>, outDims: number[]): Value {
+export function gatherFlat(x: Value, map: ArrayLike<number>, outDims: number[]): Value {
   if (isConst(x)) return cval(Array.from(map, (i) => x.data[i]), outDims, x.dtype);
   if (map.length === 0) return tf.zeros(outDims, x.dtype);
   return tf.reshape(gatherGrad(tf.reshape(x, [-1]), Int32Array.from(map)), outDims);
