@@ -14,6 +14,7 @@ import { reduceOps } from './reduce.ts';
 import { resizeOps } from './resize.ts';
 import { rnnOps } from './rnn.ts';
 import { shapeOps } from './shape.ts';
+import { signalMiscOps } from './signal-misc.ts';
 import { unaryMathOps } from './unary-math.ts';
 
 /** The op families, one file each (the family name is the file's name). */
@@ -33,6 +34,7 @@ const FAMILIES: Record<string, Record<string, OpImpl>> = {
   'losses-reduce': lossesReduceOps,
   'control-flow': controlFlowOps,
   resize: resizeOps,
+  'signal-misc': signalMiscOps,
 };
 
 export const OPS: Record<string, OpImpl> = Object.assign({}, ...Object.values(FAMILIES)) as Record<string, OpImpl>;
