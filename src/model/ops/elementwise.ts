@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { attrFloat, attrInt, DataType } from '../onnx-io.ts';
 import { fail, need, unsupported, type OpCtx, type OpImpl } from './op.ts';
-import { constElementwise, isConst, toTensor, type ConstDType, type Value } from './value.ts';
+import { constElementwise, isConst, ONNX_TO_CONST_DTYPE, toTensor, type ConstDType, type Value } from './value.ts';
 
 function isIntType(d: ConstDType): boolean {
   return d === 'int64' || d === 'int32';
@@ -61,24 +61,10 @@ function clip(ctx: OpCtx): Value[] {
   return [y === x ? tf.clone(x) : y];
 }
 
-const onnxToConst: Record<number, ConstDType> = {
-  [DataType.FLOAT]: 'float32',
-  [DataType.DOUBLE]: 'float32',
-  [DataType.FLOAT16]: 'float32',
-  [DataType.INT64]: 'int64',
-  [DataType.INT32]: 'int32',
-  [DataType.INT16]: 'int32',
-  [DataType.INT8]: 'int32',
-  [DataType.UINT8]: 'int32',
-  [DataType.UINT16]: 'int32',
-  [DataType.UINT32]: 'int64',
-  [DataType.BOOL]: 'bool',
-};
-
 function cast(ctx: OpCtx): Value[] {
   const x = need(ctx, 0);
   const to = attrInt(ctx.node, 'to', 1);
-  const dt = onnxToConst[to];
+  const dt = ONNX_TO_CONST_DTYPE[to];
   if (!dt) unsupported(ctx, `Cast to ONNX data type ${to} is not supported`);
   if (isConst(x)) {
     const f = dt === 'bool' ? (v: number) => (v !== 0 ? 1 : 0) : isIntType(dt) ? Math.trunc : Math.fround;

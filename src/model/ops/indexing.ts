@@ -14,6 +14,7 @@ import {
   dimsOf,
   isConst,
   normAxis,
+  ONNX_TO_CONST_DTYPE,
   size,
   strides,
   toConst,
@@ -385,20 +386,6 @@ function compress(ctx: OpCtx): Value[] {
   return [gatherFlat(src, map, outDims)];
 }
 
-const ONNX_TO_CONST: Record<number, ConstDType> = {
-  [DataType.FLOAT]: 'float32',
-  [DataType.DOUBLE]: 'float32',
-  [DataType.FLOAT16]: 'float32',
-  [DataType.INT64]: 'int64',
-  [DataType.INT32]: 'int32',
-  [DataType.INT16]: 'int32',
-  [DataType.INT8]: 'int32',
-  [DataType.UINT8]: 'int32',
-  [DataType.UINT16]: 'int32',
-  [DataType.UINT32]: 'int64',
-  [DataType.BOOL]: 'bool',
-};
-
 function eyeLike(ctx: OpCtx): Value[] {
   const x = need(ctx, 0);
   const dd = dimsOf(x);
@@ -407,7 +394,7 @@ function eyeLike(ctx: OpCtx): Value[] {
   const dtA = attr(ctx.node, 'dtype');
   let dt = constDTypeOf(x);
   if (dtA) {
-    const d = ONNX_TO_CONST[attrInt(ctx.node, 'dtype', 1)];
+    const d = ONNX_TO_CONST_DTYPE[attrInt(ctx.node, 'dtype', 1)];
     if (!d) unsupported(ctx, `EyeLike dtype ${attrInt(ctx.node, 'dtype', 1)}`);
     dt = d;
   }

@@ -9,21 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { attrInt, attrString, DataType } from '../onnx-io.ts';
 import { matMulDiff } from '../kernels/matmul.ts';
 import { fail, need, unsupported, type OpCtx, type OpImpl } from './op.ts';
-import { cval, isConst, normAxis, toConst, toTensor, type ConstDType, type ConstVal, type Value } from './value.ts';
-
-const onnxToConst: Record<number, ConstDType> = {
-  [DataType.FLOAT]: 'float32',
-  [DataType.DOUBLE]: 'float32',
-  [DataType.FLOAT16]: 'float32',
-  [DataType.INT64]: 'int64',
-  [DataType.INT32]: 'int32',
-  [DataType.INT16]: 'int32',
-  [DataType.INT8]: 'int32',
-  [DataType.UINT8]: 'int32',
-  [DataType.UINT16]: 'int32',
-  [DataType.UINT32]: 'int64',
-  [DataType.UINT64]: 'int64',
-};
+import { cval, isConst, normAxis, ONNX_TO_CONST_DTYPE, toConst, toTensor, type ConstDType, type ConstVal, type Value } from './value.ts';
 
 function scalarOf(ctx: OpCtx, i: number, what: string): number {
   const v = toConst(need(ctx, i));
@@ -33,7 +19,7 @@ function scalarOf(ctx: OpCtx, i: number, what: string): number {
 
 /** Float64 values → a ConstVal of the ONNX data type `to`. */
 function typedConst(ctx: OpCtx, data: number[], dims: number[], to: number): ConstVal {
-  const dt = onnxToConst[to];
+  const dt = ONNX_TO_CONST_DTYPE[to];
   if (!dt) unsupported(ctx, `output_datatype ${to} is not supported`);
   return cval(data.map(dt === 'float32' ? Math.fround : Math.trunc), dims, dt);
 }

@@ -4,6 +4,7 @@
  * Shape→Gather→Unsqueeze→Concat→Reshape are evaluated entirely on ConstVals.
  */
 import * as tf from '@tensorflow/tfjs';
+import { DataType } from '../onnx-io.ts';
 
 export type ConstDType = 'float32' | 'int64' | 'int32' | 'bool';
 
@@ -15,6 +16,22 @@ export interface ConstVal {
 }
 
 export type Value = tf.Tensor | ConstVal;
+
+/** ONNX data type → the ConstVal dtype that holds it (Cast, CastLike, EyeLike, window output types); absent: not supported. */
+export const ONNX_TO_CONST_DTYPE: Readonly<Record<number, ConstDType>> = {
+  [DataType.FLOAT]: 'float32',
+  [DataType.DOUBLE]: 'float32',
+  [DataType.FLOAT16]: 'float32',
+  [DataType.INT64]: 'int64',
+  [DataType.INT32]: 'int32',
+  [DataType.INT16]: 'int32',
+  [DataType.INT8]: 'int32',
+  [DataType.UINT8]: 'int32',
+  [DataType.UINT16]: 'int32',
+  [DataType.UINT32]: 'int64',
+  [DataType.UINT64]: 'int64',
+  [DataType.BOOL]: 'bool',
+};
 
 export function isConst(v: Value | undefined): v is ConstVal {
   return !!v && (v as ConstVal).kind === 'const';
