@@ -2,7 +2,7 @@
  * The $cmd back ends (recipes/common/cmd): local.sh runs JOB arrays here; slurm.sh's option
  * mapping and status handling are checked with a stand-in for sbatch named by the config's
  * `command` line (it records its arguments and runs each array task here). The real-Slurm run is
- * test/e2e/recipe-slurm.test.ts.
+ * test/integration/recipe-slurm.test.ts.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
