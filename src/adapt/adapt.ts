@@ -30,6 +30,9 @@ import { findLogits } from '../model/logits.ts';
 import type { ImportedModel } from '../model/types.ts';
 import type { EngineChoice } from '../engine/resolve.ts';
 import { engineModel, openGradEngine } from '../engine/open.ts';
+import { DataParallelEnergyGrad, DataParallelEngine } from '../engine/data-parallel.ts';
+import { OrtWorkerPool, defaultWorkers } from '../engine/ort-workers.ts';
+import type { VjpOrt } from '../model/vjp-ort.ts';
 import { scaleSgldConfig, sgldScaleFor } from './sgld-scale.ts';
 
 export const ADAPTATION_KEY = 'jemda.adaptation';
@@ -53,6 +56,12 @@ export interface AdaptArgs {
   /** Logits tensor name override. */
   logits?: string;
   threads?: number;
+  /**
+   * Worker threads for the eval-mode BatchNorm passes (SGLD chains, VJPs), each with one
+   * onnxruntime thread on its block of rows (src/engine/ort-workers.ts); < 2 = none. Default:
+   * --threads when given, else the cores (at most 4).
+   */
+  workers?: number;
 }
 
 export interface AdaptOutcome {
@@ -104,8 +113,13 @@ export async function adapt(a: AdaptArgs): Promise<AdaptOutcome> {
   const samplerBackend = a.samplerBackend ?? 'ort';
   const logitsChoice = findLogits(proto, a.logits);
   const logitsName = logitsChoice.name;
-  const gradEngine = await openGradEngine(proto, { choice: a.engine, logitsName, trainable, bnMode: cfg.bnMode, threads: a.threads, exampleShape, what: 'adapt' });
+  let gradEngine = await openGradEngine(proto, { choice: a.engine, logitsName, trainable, bnMode: cfg.bnMode, threads: a.threads, exampleShape, what: 'adapt' });
   const engine = gradEngine.name;
+  // Data parallelism over worker threads for the passes whose rows are independent (eval-mode
+  // BatchNorm); the workers start right before the trainer, inside the try that closes them.
+  const workers = a.workers ?? defaultWorkers(a.threads);
+  const poolVjp = workers >= 2 && engine === 'ort' && cfg.bnMode === 'eval';
+  const poolEnergy = workers >= 2 && usesSampler(method) && samplerBnMode(cfg) === 'eval' && samplerBackend === 'ort';
   log(`logits: '${logitsName}' (${logitsChoice.reason})`);
   // The tfjs sampler evaluates the tfjs engine's own model, or (onnxruntime engine) a copy of its own.
   const model: ImportedModel | null = engineModel(gradEngine) ?? (samplerBackend === 'tfjs' ? (await import('../model/importer.ts')).importModel(proto, { trainable, logits: a.logits }) : null);
@@ -119,7 +133,8 @@ export async function adapt(a: AdaptArgs): Promise<AdaptOutcome> {
     // The sampler scores chains in the BatchNorm mode the loss scores samples in (one landscape).
     const sbn = samplerBnMode(cfg);
     if ((a.samplerBackend ?? 'ort') === 'ort') {
-      energyGrad = await createEnergyGrad(proto, { logitsName, exampleShape, threads: a.threads, bnMode: sbn });
+      // with workers the sampler is made with them (below)
+      energyGrad = poolEnergy ? null : await createEnergyGrad(proto, { logitsName, exampleShape, threads: a.threads, bnMode: sbn });
       if (cfg.pxyWeight > 0) {
         energyGradClass =
           sbn === 'eval'
@@ -168,7 +183,17 @@ export async function adapt(a: AdaptArgs): Promise<AdaptOutcome> {
     }
   }
   let result: TrainerResult;
+  let pool: OrtWorkerPool | null = null;
   try {
+    if (poolVjp || poolEnergy) {
+      pool = await OrtWorkerPool.create(proto, workers, {
+        vjp: poolVjp ? { logitsName, trainable, exampleShape } : undefined,
+        energy: poolEnergy ? { logitsName, exampleShape } : undefined,
+      });
+      if (poolVjp) gradEngine = new DataParallelEngine(gradEngine as VjpOrt, pool, cfg.bnMode);
+      if (poolEnergy) energyGrad = new DataParallelEnergyGrad(pool, exampleShape);
+      log(`onnxruntime data-parallel: ${workers} worker threads × 1 onnxruntime thread each run the eval-mode ${[poolVjp ? 'VJPs' : '', poolEnergy ? 'SGLD steps' : ''].filter(Boolean).join(' and ')} on row blocks (--workers)`);
+    }
     result = await runTrainer({
       method,
       ebmParams,
@@ -194,6 +219,7 @@ export async function adapt(a: AdaptArgs): Promise<AdaptOutcome> {
     await energyGrad?.dispose();
     if (energyGradClass !== energyGrad) await energyGradClass?.dispose();
     if (engine === 'ort') await gradEngine.dispose();
+    await pool?.dispose();
   }
   if (result.interrupted) {
     model?.dispose();

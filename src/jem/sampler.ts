@@ -200,8 +200,24 @@ export async function sgldSample(eg: EnergyGrad, x0: Float32Array, batch: number
   const cap = adaptive ? adaptive.maxSteps : opts.steps;
   const m = opts.optimizer === 'adam' ? new Float32Array(x.length) : null;
   const v = opts.optimizer === 'adam' ? new Float32Array(x.length) : null;
-  const noise = new Float32Array(x.length);
-  let { energy, grad } = await eg.energyAndGrad(x, batch, ctx.classes);
+  // The next step's noise is drawn while onnxruntime computes the gradient (workers or its own
+  // threads): the draws come in the same order as drawn just before each move.
+  let noise = new Float32Array(x.length);
+  let spare = new Float32Array(x.length);
+  let noiseReady = false;
+  const gradWithNoise = async (next: boolean): Promise<{ energy: Float32Array; grad: Float32Array }> => {
+    const pending = eg.energyAndGrad(x, batch, ctx.classes);
+    if (next) {
+      rng.fillNormal(spare);
+      noiseReady = true;
+    }
+    try {
+      return await pending;
+    } finally {
+      if (next) [noise, spare] = [spare, noise];
+    }
+  };
+  let { energy, grad } = await gradWithNoise(!adaptive && opts.steps > 0);
   let finalEnergy: Float32Array | null = energy;
   const skipFinal = ctx.finalEnergy === false && !adaptive;
   const trace = [mean(energy)];
@@ -219,7 +235,8 @@ export async function sgldSample(eg: EnergyGrad, x0: Float32Array, batch: number
   while (keepGoing()) {
     if (opts.weightDecay !== 0) for (let j = 0; j < x.length; j++) grad[j] += opts.weightDecay * x[j];
     const { factors, norms } = clipFactors(grad, batch, opts.clip, opts.clipMode);
-    rng.fillNormal(noise);
+    if (!noiseReady) rng.fillNormal(noise);
+    noiseReady = false;
     k++;
     for (let b = 0; b < batch; b++) {
       gradNormSum += norms[b];
@@ -257,7 +274,7 @@ export async function sgldSample(eg: EnergyGrad, x0: Float32Array, batch: number
       finalEnergy = null;
       break;
     }
-    ({ energy, grad } = await eg.energyAndGrad(x, batch, ctx.classes));
+    ({ energy, grad } = await gradWithNoise(!adaptive && k < opts.steps));
     finalEnergy = energy;
     trace.push(mean(energy));
     if (!Number.isFinite(trace[trace.length - 1])) break;

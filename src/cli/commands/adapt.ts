@@ -29,6 +29,7 @@ type Args = Record<string, unknown> & {
   labels?: string;
   logits?: string;
   threads?: number;
+  workers?: number;
   'tfjs-backend'?: BackendName;
 };
 
@@ -70,6 +71,10 @@ export const command: CommandModule<object, Args> = {
       .option('labels', { type: 'string', describe: 'label list file (one per line) for models without jemda.labels metadata' })
       .option('logits', { type: 'string', describe: 'name of the logits tensor (default: auto-detected)' })
       .option('threads', { type: 'number', describe: 'onnxruntime threads' })
+      .option('workers', {
+        type: 'number',
+        describe: 'worker threads, one onnxruntime thread each, that run the eval-mode BatchNorm passes (SGLD chains, VJPs) on blocks of rows at the same time; < 2 = none (default: --threads when given, else the cores, at most 4)',
+      })
       .option('tfjs-backend', { choices: BACKENDS as unknown as string[], describe: 'tfjs backend (default: best available)' })
       .options(configOptions()) as never,
   handler: async (a) => {
@@ -102,6 +107,7 @@ export const command: CommandModule<object, Args> = {
       labels: a.labels ? readLabelsFile(a.labels) : undefined,
       logits: a.logits,
       threads: a.threads,
+      workers: a.workers,
     });
     if (out.result.interrupted) {
       log(`stopped at step ${out.result.steps}; rerun with --resume to continue`);
