@@ -25,7 +25,7 @@ import { priorMatchWeights } from './prior-match.ts';
 import { loadLabeled, loadUnlabeled } from './inputs.ts';
 import { runTrainer, type TrainerResult } from './trainer.ts';
 import type { LabeledSet } from './types.ts';
-import { resolveTrainable } from '../model/vjp-graph.ts';
+import { fixedWeights, resolveTrainable } from '../model/vjp-graph.ts';
 import { findLogits } from '../model/logits.ts';
 import type { ImportedModel } from '../model/types.ts';
 import type { EngineChoice } from '../engine/resolve.ts';
@@ -113,7 +113,9 @@ export async function adapt(a: AdaptArgs): Promise<AdaptOutcome> {
   const samplerBackend = a.samplerBackend ?? 'ort';
   const logitsChoice = findLogits(proto, a.logits);
   const logitsName = logitsChoice.name;
-  let gradEngine = await openGradEngine(proto, { choice: a.engine, logitsName, trainable, bnMode: cfg.bnMode, threads: a.threads, exampleShape, what: 'adapt' });
+  // The weights this method never changes stay initializers of the onnxruntime graphs (pre-packed).
+  const constants = fixedWeights(proto, trainable);
+  let gradEngine = await openGradEngine(proto, { choice: a.engine, logitsName, trainable, bnMode: cfg.bnMode, threads: a.threads, exampleShape, constants, what: 'adapt' });
   const engine = gradEngine.name;
   // Data parallelism over worker threads for the passes whose rows are independent (eval-mode
   // BatchNorm); the workers start right before the trainer, inside the try that closes them.
@@ -134,7 +136,7 @@ export async function adapt(a: AdaptArgs): Promise<AdaptOutcome> {
     const sbn = samplerBnMode(cfg);
     if ((a.samplerBackend ?? 'ort') === 'ort') {
       // with workers the sampler is made with them (below)
-      energyGrad = poolEnergy ? null : await createEnergyGrad(proto, { logitsName, exampleShape, threads: a.threads, bnMode: sbn });
+      energyGrad = poolEnergy ? null : await createEnergyGrad(proto, { logitsName, exampleShape, threads: a.threads, bnMode: sbn, constants });
       if (cfg.pxyWeight > 0) {
         energyGradClass =
           sbn === 'eval'
@@ -187,7 +189,7 @@ export async function adapt(a: AdaptArgs): Promise<AdaptOutcome> {
   try {
     if (poolVjp || poolEnergy) {
       pool = await OrtWorkerPool.create(proto, workers, {
-        vjp: poolVjp ? { logitsName, trainable, exampleShape } : undefined,
+        vjp: poolVjp ? { logitsName, trainable, exampleShape, constants } : undefined,
         energy: poolEnergy ? { logitsName, exampleShape } : undefined,
       });
       if (poolVjp) gradEngine = new DataParallelEngine(gradEngine as VjpOrt, pool, cfg.bnMode);
@@ -273,8 +275,8 @@ export async function adapt(a: AdaptArgs): Promise<AdaptOutcome> {
  */
 export async function createEnergyGrad(
   proto: ModelProto,
-  o: { logitsName: string; exampleShape: number[]; threads?: number; bnMode: 'train' | 'eval' },
+  o: { logitsName: string; exampleShape: number[]; threads?: number; bnMode: 'train' | 'eval'; constants?: ReadonlySet<string> },
 ): Promise<EnergyGrad> {
   if (o.bnMode === 'eval') return EnergyGradOrt.create(proto, { logitsName: o.logitsName, exampleShape: o.exampleShape, threads: o.threads });
-  return EnergyGradVjp.create(proto, { logitsName: o.logitsName, exampleShape: o.exampleShape, threads: o.threads, bnMode: 'train' });
+  return EnergyGradVjp.create(proto, { logitsName: o.logitsName, exampleShape: o.exampleShape, threads: o.threads, bnMode: 'train', constants: o.constants });
 }

@@ -23,6 +23,8 @@ export interface OpenEngineOptions {
   bnMode: BnMode;
   exampleShape: number[];
   threads?: number;
+  /** Weights that never change during the run: initializers of the onnxruntime graphs (VjpGraphOptions.constants). */
+  constants?: ReadonlySet<string>;
   /** Log prefix: the command. */
   what: string;
 }
@@ -35,7 +37,7 @@ export async function openGradEngine(proto: ModelProto, o: OpenEngineOptions): P
   let engine: GradEngine | null = null;
   if (name === 'ort') {
     try {
-      engine = await VjpOrt.create(proto, { logitsName: o.logitsName, trainable: o.trainable, bnMode: o.bnMode, threads: o.threads, exampleShape: o.exampleShape });
+      engine = await VjpOrt.create(proto, { logitsName: o.logitsName, trainable: o.trainable, bnMode: o.bnMode, threads: o.threads, exampleShape: o.exampleShape, constants: o.constants });
     } catch (e) {
       if ((o.choice ?? 'auto') !== 'auto' || !(e instanceof JemdaError)) throw e;
       warn(`${o.what}: onnxruntime VJP graph unavailable (${(e as Error).message}); falling back to the tfjs engine`);

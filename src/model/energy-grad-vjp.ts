@@ -21,6 +21,8 @@ export interface EnergyGradVjpOptions {
   exampleShape: number[];
   threads?: number;
   executionProviders?: string[];
+  /** Weights that never change during the run: kept as initializers of the graph (VjpGraphOptions.constants). */
+  constants?: ReadonlySet<string>;
 }
 
 export class EnergyGradVjp implements EnergyGrad {
@@ -40,6 +42,7 @@ export class EnergyGradVjp implements EnergyGrad {
       threads: o.threads,
       executionProviders: o.executionProviders,
       exampleShape: o.exampleShape,
+      constants: o.constants,
     });
     return new EnergyGradVjp(eng, o.exampleShape, o.bnMode, (await eng.graph()).numClasses);
   }

@@ -112,6 +112,15 @@ export class VjpOrt {
   }
 
   setWeights(w: Map<string, Float32Array>): void {
+    // A weight baked into the graphs (opts.constants) must keep the model's value.
+    for (const n of this.opts.constants ?? []) {
+      const a = w.get(n);
+      const cur = this.weightTensors.get(n)?.data as Float32Array | undefined;
+      if (!a || !cur || a === cur) continue;
+      for (let i = 0; i < a.length; i++) {
+        if (a[i] !== cur[i] && !(Number.isNaN(a[i]) && Number.isNaN(cur[i]))) throw new MismatchError(`weight '${n}' is a constant of this engine's graphs (it is not trained) but was given a new value`);
+      }
+    }
     replaceWeightTensors(this.weightTensors, w);
   }
 
