@@ -22,6 +22,12 @@ function blocks(rows: number[]): { start: number; n: number }[] {
   });
 }
 
+/** A copy of block `b`'s rows of a per-row array of `batch` rows. */
+function rowsOf(a: Float32Array, batch: number, b: { start: number; n: number }): Float32Array {
+  const w = a.length / batch;
+  return a.slice(b.start * w, (b.start + b.n) * w);
+}
+
 function concatRows(parts: Float32Array[]): Float32Array {
   const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
   let o = 0;
@@ -87,8 +93,7 @@ export class DataParallelEngine implements GradEngine {
 
   async forward(x: Float32Array, batch: number, opts?: CallOptions): Promise<Float32Array> {
     if (!this.split(batch, opts)) return this.local.forward(x, batch, opts);
-    const per = x.length / batch;
-    const parts = await this.scatter<Float32Array>(batch, (b) => ({ op: 'forward', x: x.slice(b.start * per, (b.start + b.n) * per), batch: b.n, opts }));
+    const parts = await this.scatter<Float32Array>(batch, (b) => ({ op: 'forward', x: rowsOf(x, batch, b), batch: b.n, opts }));
     return concatRows(parts);
   }
 
@@ -107,32 +112,13 @@ export class DataParallelEngine implements GradEngine {
 
   async vjp(x: Float32Array, batch: number, gLogits: Float32Array, opts?: CallOptions): Promise<VjpResult> {
     if (!this.split(batch, opts)) return this.local.vjp(x, batch, gLogits, opts);
-    const per = x.length / batch;
-    const K = gLogits.length / batch;
-    return this.combine(
-      await this.scatter<VjpResult>(batch, (b) => ({
-        op: 'vjp',
-        x: x.slice(b.start * per, (b.start + b.n) * per),
-        batch: b.n,
-        gLogits: gLogits.slice(b.start * K, (b.start + b.n) * K),
-        opts,
-      })),
-    );
+    return this.combine(await this.scatter<VjpResult>(batch, (b) => ({ op: 'vjp', x: rowsOf(x, batch, b), batch: b.n, gLogits: rowsOf(gLogits, batch, b), opts })));
   }
 
   async vjpSoftmax(x: Float32Array, batch: number, coef: Float32Array, target: Float32Array, opts?: CallOptions): Promise<VjpResult> {
     if (!this.split(batch, opts)) return this.local.vjpSoftmax(x, batch, coef, target, opts);
-    const per = x.length / batch;
-    const K = target.length / batch;
     return this.combine(
-      await this.scatter<VjpResult>(batch, (b) => ({
-        op: 'vjpSoftmax',
-        x: x.slice(b.start * per, (b.start + b.n) * per),
-        batch: b.n,
-        coef: coef.slice(b.start, b.start + b.n),
-        target: target.slice(b.start * K, (b.start + b.n) * K),
-        opts,
-      })),
+      await this.scatter<VjpResult>(batch, (b) => ({ op: 'vjpSoftmax', x: rowsOf(x, batch, b), batch: b.n, coef: rowsOf(coef, batch, b), target: rowsOf(target, batch, b), opts })),
     );
   }
 
@@ -168,7 +154,7 @@ export class DataParallelEnergyGrad implements EnergyGrad {
     if (x.length !== batch * per) throw new MismatchError(`energyAndGrad: ${x.length} values for batch ${batch} × [${this.exampleShape.join(', ')}]`);
     const parts = await Promise.all(
       blocks(rowBlocks(batch, this.pool.size)).map((b, i) =>
-        this.pool.call<{ energy: Float32Array; grad: Float32Array }>(i, { op: 'energy', x: x.slice(b.start * per, (b.start + b.n) * per), batch: b.n }),
+        this.pool.call<{ energy: Float32Array; grad: Float32Array }>(i, { op: 'energy', x: rowsOf(x, batch, b), batch: b.n }),
       ),
     );
     return { energy: concatRows(parts.map((p) => p.energy)), grad: concatRows(parts.map((p) => p.grad)) };
