@@ -64,6 +64,13 @@ export function trainBatchNormBackward(e: GraphEmitter, t: TrainBn, g: string, w
  * In 'eval' mode, replace the BatchNormalization nodes whose scale or bias is trainable by their
  * affine map with running statistics (elementary ops, differentiated by the generic rules).
  * 'train' mode keeps them: see trainBatchNorm. `rank` gives the rank of each BN input.
+ *
+ * A BatchNorm whose input is a Conv's output that nothing else reads is folded into that Conv
+ * (foldedConvBn): one Conv with weight W·s and bias (b − mean)·s + bias, s = scale/√(var + ε),
+ * computed from the parameters on every run. The per-activation Mul and Add of the affine map, and
+ * in the backward pass their per-activation gradients (Σ g·x̂ for the scale), become operations on
+ * parameter-sized tensors (the chain rule through W·s), and onnxruntime may fuse the Conv with the
+ * activation that follows.
  */
 export function decomposeBatchNorm(model: ModelProto, mode: BnMode, trainable: Set<string>, rank: (t: string) => number, opset: number): ModelProto {
   const m = onnx.ModelProto.decode(onnx.ModelProto.encode(model).finish());
@@ -71,7 +78,15 @@ export function decomposeBatchNorm(model: ModelProto, mode: BnMode, trainable: S
   const e = new GraphEmitter(opset, undefined, 'jemda_bn/');
   const nodes: NodeProto[] = [];
   const inits = new Map((g.initializer ?? []).map((t) => [t.name!, t]));
+  const folds = mode === 'eval' ? foldableConvBn(g.node ?? [], trainable, new Set((g.output ?? []).map((o) => o.name!))) : new Map<number, NodeProto>();
+  const foldedBn = new Set(folds.values());
   (g.node ?? []).forEach((n, idx) => {
+    const bn = folds.get(idx);
+    if (bn) {
+      nodes.push(...foldedConvBn(n, bn, e));
+      return;
+    }
+    if (foldedBn.has(n)) return;
     if (n.opType === 'LayerNormalization' || n.opType === 'InstanceNormalization') {
       nodes.push(...decomposeNorm(n, idx, e, rank(n.input![0])));
       return;
@@ -104,6 +119,51 @@ export function decomposeBatchNorm(model: ModelProto, mode: BnMode, trainable: S
   g.initializer = [...(g.initializer ?? []), ...e.initializers];
   m.opsetImport = [...(m.opsetImport ?? []).filter((o) => o.domain && o.domain !== 'ai.onnx'), onnx.OperatorSetIdProto.create({ domain: '', version: opset })];
   return m;
+}
+
+/**
+ * The eval-mode BatchNorms to fold into their Conv: node index of the Conv → its BatchNorm, where
+ * the BatchNorm's scale or bias is trainable (it would be decomposed), its input is the Conv's only
+ * output, nothing else reads that output, and neither has extra outputs.
+ */
+function foldableConvBn(nodes: NodeProto[], trainable: Set<string>, graphOutputs: Set<string>): Map<number, NodeProto> {
+  const readers = new Map<string, number>();
+  for (const n of nodes) for (const i of n.input ?? []) if (i) readers.set(i, (readers.get(i) ?? 0) + 1);
+  const producer = new Map<string, number>();
+  nodes.forEach((n, i) => (n.output ?? []).forEach((o) => o && producer.set(o, i)));
+  const out = new Map<number, NodeProto>();
+  for (const n of nodes) {
+    if (n.opType !== 'BatchNormalization') continue;
+    const [x, scale, bias] = n.input ?? [];
+    if (!(trainable.has(scale) || trainable.has(bias)) || (n.output ?? []).slice(1).some((o) => o)) continue;
+    const ci = producer.get(x);
+    if (ci === undefined) continue;
+    const c = nodes[ci];
+    if (c.opType !== 'Conv' || (c.output ?? []).length !== 1 || readers.get(x) !== 1 || graphOutputs.has(x)) continue;
+    out.set(ci, n);
+  }
+  return out;
+}
+
+/**
+ * Conv followed by eval-mode BatchNormalization as one Conv: with s = scale/√(var + ε),
+ * W' = W·s (per output channel) and b' = (b − mean)·s + bias (b = 0 without a Conv bias).
+ */
+function foldedConvBn(conv: NodeProto, bn: NodeProto, e: GraphEmitter): NodeProto[] {
+  const [x, w, b] = conv.input!;
+  const [, scale, bias, mean, variance] = bn.input!;
+  const eps = attrFloat(bn, 'epsilon', 1e-5);
+  const start = e.nodes.length;
+  const s = e.op1('Mul', [scale, e.op1('Reciprocal', [e.op1('Sqrt', [e.op1('Add', [variance, e.scalar(eps)])])])]);
+  // s as [M, 1, ..., 1] against W [M, C/group, k...]: the kernel's rank from the Conv's kernel_shape when given, else from W below
+  const ks = conv.attribute?.find((a) => a.name === 'kernel_shape')?.ints;
+  const wShape = e.op1('Shape', [w]);
+  const ones = ks ? e.i64([-1, ...new Array(ks.length + 1).fill(1)]) : e.op1('Concat', [e.i64([-1]), e.op1('ConstantOfShape', [e.op1('Sub', [e.op1('Shape', [wShape]), e.i64([1])])], { value: { t: onnx.TensorProto.create({ dims: [1], dataType: onnx.TensorProto.DataType.INT64, int64Data: [1] }) } })], { axis: { i: 0 } });
+  const wf = e.op1('Mul', [w, e.op1('Reshape', [s, ones])]);
+  const shifted = b ? e.op1('Sub', [b, mean]) : e.op1('Neg', [mean]);
+  const bf = e.op1('Add', [e.op1('Mul', [shifted, s]), bias]);
+  e.nodes.push(onnx.NodeProto.create({ ...conv, input: [x, wf, bf], output: [bn.output![0]] }));
+  return e.nodes.splice(start);
 }
 
 /**
