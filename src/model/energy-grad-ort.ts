@@ -1,6 +1,8 @@
 /**
  * EnergyGrad over onnxruntime: the derived energy/gradient graph (grad-graph.ts) in one session,
  * with the current weights fed as inputs on every call (setWeights swaps them in, no rebuild).
+ * What the graph computes from the weights alone (flipped kernels, BatchNorm folded into its Conv)
+ * runs in a second, small session once per setWeights (weight-prep.ts), not on every call.
  * Large batches are split into chunks of at most `maxChunk` examples; a model with a fixed batch
  * dim runs in chunks of that size with the last one zero-padded.
  */
@@ -10,6 +12,7 @@ import type { EnergyGrad } from './types.ts';
 import { buildEnergyGradGraph, type GradGraph } from './grad-graph.ts';
 import type { MaxPoolGrad } from './gradgraph/builder.ts';
 import { OrtRunner, replaceWeightTensors } from './ort-runner.ts';
+import { splitWeightPrep, withBoundaryInputs } from './weight-prep.ts';
 import { onnx, floatTensor, type ModelProto as Proto } from './onnx-io.ts';
 import { MismatchError, OnnxError } from '../util/errors.ts';
 
@@ -31,6 +34,10 @@ export interface EnergyGradOrtOptions {
   weights?: 'inputs' | 'baked';
   /** See GradGraphOptions.maxPoolGrad. */
   maxPoolGrad?: MaxPoolGrad;
+  /** 'inputs' mode: run what depends on the weights alone once per setWeights (weight-prep.ts). Default true. */
+  weightPrep?: boolean;
+  /** See GradGraphOptions.foldBatchNorm (default true). */
+  foldBatchNorm?: boolean;
 }
 
 /** The gradient graph with the given weights as initializers instead of inputs. */
@@ -47,6 +54,8 @@ export class EnergyGradOrt implements EnergyGrad {
   readonly bnMode = 'eval' as const;
   private weightTensors = new Map<string, ort.Tensor>();
   private stale = false;
+  /** 'inputs' mode with a weight prep graph: its session, and its results for the current weights (null = stale). */
+  private prep: { runner: OrtRunner; out: ort.InferenceSession.ReturnType | null } | null = null;
 
   private constructor(
     readonly graph: GradGraph,
@@ -70,6 +79,7 @@ export class EnergyGradOrt implements EnergyGrad {
       classConditional: opts.classConditional,
       probeShapes: opts.probeShapes,
       maxPoolGrad: opts.maxPoolGrad,
+      foldBatchNorm: opts.foldBatchNorm,
     });
     const ex = graph.exampleDims.map((d, i) => {
       const v = opts.exampleShape?.[i] ?? d;
@@ -83,8 +93,37 @@ export class EnergyGradOrt implements EnergyGrad {
     const b0 = inDims[0];
     const fixed = b0 && !b0.dimParam && Number(b0.dimValue ?? 0) > 0 ? Number(b0.dimValue) : null;
     const initial = new Map([...graph.weights].map(([n, w]) => [n, new ort.Tensor('float32', w.data, w.dims)]));
-    const runner = await OrtRunner.create(mode === 'baked' ? bakeWeights(graph, initial) : graph.model, runnerOpts);
-    return new EnergyGradOrt(graph, runner, ex, Math.max(1, opts.maxChunk ?? 256), fixed, mode, runnerOpts);
+    if (mode === 'baked') {
+      const runner = await OrtRunner.create(bakeWeights(graph, initial), runnerOpts);
+      return new EnergyGradOrt(graph, runner, ex, Math.max(1, opts.maxChunk ?? 256), fixed, mode, runnerOpts);
+    }
+    const split = opts.weightPrep === false ? null : splitWeightPrep(graph.model, new Set(graph.weightInputs));
+    if (!split?.prep) {
+      const runner = await OrtRunner.create(graph.model, runnerOpts);
+      return new EnergyGradOrt(graph, runner, ex, Math.max(1, opts.maxChunk ?? 256), fixed, mode, runnerOpts);
+    }
+    // the prep results' types and shapes (fixed: weights keep their shapes) declare the main graph's inputs
+    const prepRunner = await OrtRunner.create(split.prep, { ...runnerOpts, threads: 1 });
+    const out = await runPrep(prepRunner, initial);
+    const types = new Map(split.boundary.map((n) => [n, { elemType: elemTypeOf(out[n]), dims: out[n].dims as number[] }]));
+    const runner = await OrtRunner.create(withBoundaryInputs(split.main, types), runnerOpts);
+    const eg = new EnergyGradOrt(graph, runner, ex, Math.max(1, opts.maxChunk ?? 256), fixed, mode, runnerOpts);
+    eg.prep = { runner: prepRunner, out };
+    return eg;
+  }
+
+  /** The feeds of the weights and prep results for the current weights (prep rerun after setWeights). */
+  private async weightFeeds(): Promise<Record<string, ort.Tensor>> {
+    if (this.mode !== 'inputs') return {};
+    const p = this.prep;
+    if (!p) return Object.fromEntries(this.weightTensors);
+    if (!p.out) p.out = await runPrep(p.runner, this.weightTensors);
+    const feeds: Record<string, ort.Tensor> = { ...p.out };
+    for (const n of this.runnerNow.session.inputNames) {
+      const w = this.weightTensors.get(n);
+      if (w) feeds[n] = w;
+    }
+    return feeds;
   }
 
   get weightInputs(): string[] {
@@ -93,7 +132,10 @@ export class EnergyGradOrt implements EnergyGrad {
 
   /** Replace fed weights (names not in the graph are ignored; sizes must match). */
   setWeights(w: Map<string, Float32Array>): void {
-    replaceWeightTensors(this.weightTensors, w, () => (this.stale = true));
+    replaceWeightTensors(this.weightTensors, w, () => {
+      this.stale = true;
+      if (this.prep) this.prep.out = null;
+    });
   }
 
   /** 'baked' mode: rebuild the session with the current weights after setWeights. */
@@ -113,6 +155,7 @@ export class EnergyGradOrt implements EnergyGrad {
     if (classes && !this.graph.classInput) throw new MismatchError('energyAndGrad: classes given but the graph was built without classConditional');
     if (classes && classes.length !== batch) throw new MismatchError(`energyAndGrad: ${classes.length} classes for batch ${batch}`);
     await this.refresh();
+    const weightFeeds = await this.weightFeeds();
     const energy = new Float32Array(batch);
     const grad = new Float32Array(batch * per);
     const chunk = this.fixedBatch ?? this.maxChunk;
@@ -125,7 +168,7 @@ export class EnergyGradOrt implements EnergyGrad {
         p.set(xs);
         xs = p;
       }
-      const feeds: Record<string, ort.Tensor> = this.mode === 'inputs' ? Object.fromEntries(this.weightTensors) : {};
+      const feeds: Record<string, ort.Tensor> = { ...weightFeeds };
       feeds[this.graph.inputName] = new ort.Tensor('float32', xs, [rows, ...this.exampleShape]);
       if (this.graph.classInput) {
         const y = new BigInt64Array(rows);
@@ -151,6 +194,31 @@ export class EnergyGradOrt implements EnergyGrad {
   }
 
   async dispose(): Promise<void> {
+    await this.prep?.runner.dispose();
     await this.runnerNow.dispose();
   }
+}
+
+/** Run the weight prep graph on the current weights. */
+async function runPrep(runner: OrtRunner, weights: Map<string, ort.Tensor>): Promise<ort.InferenceSession.ReturnType> {
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const n of runner.session.inputNames) {
+    const w = weights.get(n);
+    if (!w) throw new OnnxError(`weight prep graph input '${n}' is not a weight of the model`);
+    feeds[n] = w;
+  }
+  try {
+    return await runner.session.run(feeds);
+  } catch (e) {
+    throw new OnnxError(`weight prep run failed: ${(e as Error).message}`, undefined, { cause: e });
+  }
+}
+
+/** ONNX element type of a prep result. */
+function elemTypeOf(t: ort.Tensor): number {
+  const DT = onnx.TensorProto.DataType;
+  const map: Record<string, number> = { float32: DT.FLOAT, int64: DT.INT64, int32: DT.INT32, bool: DT.BOOL, float64: DT.DOUBLE, uint8: DT.UINT8, int8: DT.INT8 };
+  const v = map[t.type];
+  if (v === undefined) throw new OnnxError(`weight prep result of type ${t.type} is not supported`);
+  return v;
 }

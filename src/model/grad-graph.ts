@@ -15,6 +15,7 @@ import { GraphEmitter, type MaxPoolGrad } from './gradgraph/builder.ts';
 import { RULES, type TensorInfo } from './gradgraph/rules/index.ts';
 import { nodesForLogits, defaultProbeShapes, infoGetter, markDifferentiable, backpropNode } from './gradgraph/walk.ts';
 import { inputDims, withExtraOutputs } from './ort-runner.ts';
+import { foldConvBatchNorm } from './vjp-norm.ts';
 import { OnnxError } from '../util/errors.ts';
 import { Rng } from '../util/rng.ts';
 
@@ -35,6 +36,12 @@ export interface GradGraphOptions {
   /** Input gradient of a stride-1 Conv as a Conv on flipped weights when x has >= this many channels,
    * else ConvTranspose (default 8). */
   convGradMinChannels?: number;
+  /**
+   * Fold each BatchNormalization that follows a Conv into that Conv (weights W·s, bias
+   * (b − mean)·s + bias; vjp-norm.ts foldConvBatchNorm): onnxruntime then fuses the Conv with its
+   * activation, and the backward pass runs through one Conv instead of Conv + BatchNorm. Default true.
+   */
+  foldBatchNorm?: boolean;
 }
 
 export interface GradGraph {
@@ -183,11 +190,12 @@ export function swapReluMaxPool(
   }
 }
 
-export async function buildEnergyGradGraph(model: ModelProto, opts: GradGraphOptions): Promise<GradGraph> {
-  const g0 = model.graph!;
-  const srcOpset = opsetVersion(model);
+export async function buildEnergyGradGraph(source: ModelProto, opts: GradGraphOptions): Promise<GradGraph> {
+  const srcOpset = opsetVersion(source);
   if (srcOpset < 13) throw new OnnxError(`gradient graph needs opset >= 13 (model has ${srcOpset})`);
   const opset = Math.max(srcOpset, 16);
+  const model = opts.foldBatchNorm === false ? source : foldConvBatchNorm(source, opset);
+  const g0 = model.graph!;
   const { name: inputName, dims: xDims } = inputDims(model);
   const nodes = g0.node ?? [];
   const logits = opts.logitsName;
@@ -260,7 +268,7 @@ export async function buildEnergyGradGraph(model: ModelProto, opts: GradGraphOpt
   const inits: TensorProto[] = [];
   for (const t of g0.initializer ?? []) {
     if (!usedAll.has(t.name!)) continue;
-    if (t.dataType === DT.FLOAT) weights.set(t.name!, { dims: (t.dims ?? []).map(toNum), data: tensorToArray(t).data as Float32Array });
+    if (t.dataType === DT.FLOAT && !t.name!.startsWith('jemda_bn/')) weights.set(t.name!, { dims: (t.dims ?? []).map(toNum), data: tensorToArray(t).data as Float32Array });
     else inits.push(t);
   }
   const xVi = (g0.input ?? []).find((i) => i.name === inputName)!;

@@ -78,7 +78,7 @@ export function decomposeBatchNorm(model: ModelProto, mode: BnMode, trainable: S
   const e = new GraphEmitter(opset, undefined, 'jemda_bn/');
   const nodes: NodeProto[] = [];
   const inits = new Map((g.initializer ?? []).map((t) => [t.name!, t]));
-  const folds = mode === 'eval' ? foldableConvBn(g.node ?? [], trainable, new Set((g.output ?? []).map((o) => o.name!))) : new Map<number, NodeProto>();
+  const folds = mode === 'eval' ? foldableConvBn(g.node ?? [], (bn) => trainable.has(bn.input![1]) || trainable.has(bn.input![2]), new Set((g.output ?? []).map((o) => o.name!))) : new Map<number, NodeProto>();
   const foldedBn = new Set(folds.values());
   (g.node ?? []).forEach((n, idx) => {
     const bn = folds.get(idx);
@@ -122,11 +122,34 @@ export function decomposeBatchNorm(model: ModelProto, mode: BnMode, trainable: S
 }
 
 /**
+ * Every Conv → BatchNormalization pair of `model` folded into one Conv (foldedConvBn), for graphs
+ * that evaluate BatchNorm with its running statistics (the ∂E/∂x graph). Other nodes are kept.
+ */
+export function foldConvBatchNorm(model: ModelProto, opset: number): ModelProto {
+  const g = model.graph!;
+  const folds = foldableConvBn(g.node ?? [], () => true, new Set((g.output ?? []).map((o) => o.name!)));
+  if (folds.size === 0) return model;
+  const e = new GraphEmitter(opset, undefined, 'jemda_bn/');
+  const folded = new Set(folds.values());
+  const nodes: NodeProto[] = [];
+  (g.node ?? []).forEach((n, idx) => {
+    const bn = folds.get(idx);
+    if (bn) nodes.push(...foldedConvBn(n, bn, e));
+    else if (!folded.has(n)) nodes.push(n);
+  });
+  const m = onnx.ModelProto.decode(onnx.ModelProto.encode(model).finish());
+  m.graph!.node = nodes;
+  m.graph!.initializer = [...(m.graph!.initializer ?? []), ...e.initializers];
+  m.opsetImport = [...(m.opsetImport ?? []).filter((o) => o.domain && o.domain !== 'ai.onnx'), onnx.OperatorSetIdProto.create({ domain: '', version: opset })];
+  return m;
+}
+
+/**
  * The eval-mode BatchNorms to fold into their Conv: node index of the Conv → its BatchNorm, where
- * the BatchNorm's scale or bias is trainable (it would be decomposed), its input is the Conv's only
+ * `want(bn)` (decomposeBatchNorm: its scale or bias is trainable), its input is the Conv's only
  * output, nothing else reads that output, and neither has extra outputs.
  */
-function foldableConvBn(nodes: NodeProto[], trainable: Set<string>, graphOutputs: Set<string>): Map<number, NodeProto> {
+function foldableConvBn(nodes: NodeProto[], want: (bn: NodeProto) => boolean, graphOutputs: Set<string>): Map<number, NodeProto> {
   const readers = new Map<string, number>();
   for (const n of nodes) for (const i of n.input ?? []) if (i) readers.set(i, (readers.get(i) ?? 0) + 1);
   const producer = new Map<string, number>();
@@ -134,8 +157,8 @@ function foldableConvBn(nodes: NodeProto[], trainable: Set<string>, graphOutputs
   const out = new Map<number, NodeProto>();
   for (const n of nodes) {
     if (n.opType !== 'BatchNormalization') continue;
-    const [x, scale, bias] = n.input ?? [];
-    if (!(trainable.has(scale) || trainable.has(bias)) || (n.output ?? []).slice(1).some((o) => o)) continue;
+    const x = (n.input ?? [])[0];
+    if (!want(n) || (n.output ?? []).slice(1).some((o) => o)) continue;
     const ci = producer.get(x);
     if (ci === undefined) continue;
     const c = nodes[ci];
