@@ -177,6 +177,23 @@ export async function crossEntropyTerm(engine: GradEngine, x: Float32Array, y: I
 }
 
 /**
+ * a·mean E over a batch (E = −logsumexp f, no E² term) in ONE run: ∂L/∂f = −(a/B)·softmax(f) is
+ * the 'softmax' head with coef −a/B and target 0, so no forward pass has to come first; mean E and
+ * mean E² come from the logits the run returns.
+ */
+export async function energySoftmaxTerm(engine: GradEngine, x: Float32Array, B: number, K: number, a: number, opts: CallOptions): Promise<VjpResult & { meanE: number; meanE2: number }> {
+  const r = await engine.vjpSoftmax(x, B, new Float32Array(B).fill(-a / B), new Float32Array(B * K), opts);
+  const { lse } = softmaxRows(r.logits, B, K);
+  let s = 0;
+  let s2 = 0;
+  for (let b = 0; b < B; b++) {
+    s -= lse[b];
+    s2 += lse[b] * lse[b];
+  }
+  return { ...r, meanE: s / B, meanE2: s2 / B };
+}
+
+/**
  * lossAndGrad, or, given the logits of x under the current weights (eval-mode BatchNorm only:
  * train-mode statistics must come from the pass itself), one VJP run on them.
  */
@@ -263,27 +280,43 @@ export async function jemLoss(
     const only = ebmOnly && !w.energyOverAll ? ebmOnly : undefined;
     const energyOpts: CallOptions = only ? { ...opts, gradFor: only } : opts;
     const energySampleOpts: CallOptions = only ? { ...sampleOpts, gradFor: only } : sampleOpts;
-    const rt = await termGrad(engine, b.target, Bt, K, (logits) => {
-      const t = energyTermGrad(logits, Bt, K, w.ebm, w.l2);
-      eD = t.meanE;
-      eD2 = t.meanE2;
-      if (marginal && priorOnDataPass) {
-        const gm = marginalGrad(marginal, logits, Bt);
-        for (let i = 0; i < gm.length; i++) t.gLogits[i] += gm[i];
-      }
-      return { loss: 0, gLogits: t.gLogits };
-    }, energyOpts, b.targetLogits);
+    // Without the E² term or the prior on this pass, and without logits to reuse, the energy term
+    // is one 'softmax'-head run (no forward pass first); likewise for the samples below.
+    const softData = w.l2 === 0 && !priorOnDataPass && !(b.targetLogits && energyOpts.bnMode === 'eval');
+    const rt = softData
+      ? await energySoftmaxTerm(engine, b.target, Bt, K, w.ebm, energyOpts).then((r) => {
+          eD = r.meanE;
+          eD2 = r.meanE2;
+          return r;
+        })
+      : await termGrad(engine, b.target, Bt, K, (logits) => {
+          const t = energyTermGrad(logits, Bt, K, w.ebm, w.l2);
+          eD = t.meanE;
+          eD2 = t.meanE2;
+          if (marginal && priorOnDataPass) {
+            const gm = marginalGrad(marginal, logits, Bt);
+            for (let i = 0; i < gm.length; i++) t.gLogits[i] += gm[i];
+          }
+          return { loss: 0, gLogits: t.gLogits };
+        }, energyOpts, b.targetLogits);
     bnStats = rt.bnStats;
     accumulate(energyGrads, restrict(rt.grads, ebmOnly));
     keep(priorOnDataPass ? 'eData+prior' : 'eData', rt.grads);
     let eS = 0;
     let eS2 = 0;
-    const rs = await engine.lossAndGrad(b.samples, Bs, (logits) => {
-      const t = energyTermGrad(logits, Bs, K, -w.ebm, w.l2);
-      eS = t.meanE;
-      eS2 = t.meanE2;
-      return { loss: 0, gLogits: t.gLogits };
-    }, energySampleOpts);
+    const rs =
+      w.l2 === 0
+        ? await energySoftmaxTerm(engine, b.samples, Bs, K, -w.ebm, energySampleOpts).then((r) => {
+            eS = r.meanE;
+            eS2 = r.meanE2;
+            return r;
+          })
+        : await engine.lossAndGrad(b.samples, Bs, (logits) => {
+            const t = energyTermGrad(logits, Bs, K, -w.ebm, w.l2);
+            eS = t.meanE;
+            eS2 = t.meanE2;
+            return { loss: 0, gLogits: t.gLogits };
+          }, energySampleOpts);
     accumulate(energyGrads, restrict(rs.grads, ebmOnly));
     keep('eSamples', rs.grads);
     parts.eData = eD;
