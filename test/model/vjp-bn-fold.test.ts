@@ -12,7 +12,7 @@ import { buildVjpGraph } from '../../src/model/vjp-graph.ts';
 import { floatTensor, type ModelProto } from '../../src/model/onnx-io.ts';
 import { Rng } from '../../src/util/rng.ts';
 import { node, tinyModel, randTensor } from './grad-graph-helpers.ts';
-import { fdCheck } from './vjp-helpers.ts';
+import { fdCheck, maxRel } from './vjp-helpers.ts';
 
 const CPU = { executionProviders: ['cpu'], threads: 1 };
 
@@ -53,16 +53,6 @@ function model(identity: boolean): ModelProto {
     ['N', 3, 10, 7],
     'logits',
   );
-}
-
-function maxRel(a: Float32Array, b: Float32Array): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num = Math.max(num, Math.abs(a[i] - b[i]));
-    den = Math.max(den, Math.abs(b[i]));
-  }
-  return num / Math.max(den, 1e-12);
 }
 
 test('eval-mode Conv → BatchNorm is one Conv on computed weights in the VJP graph', async () => {

@@ -3,6 +3,17 @@ import type { VjpOrt } from '../../src/model/vjp-ort.ts';
 import type { BnMode } from '../../src/model/types.ts';
 import { Rng } from '../../src/util/rng.ts';
 
+/** max |a − b| over max |b|: the largest difference relative to the largest reference value. */
+export function maxRel(a: Float32Array, b: Float32Array): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < a.length; i++) {
+    num = Math.max(num, Math.abs(a[i] - b[i]));
+    den = Math.max(den, Math.abs(b[i]));
+  }
+  return num / Math.max(den, 1e-12);
+}
+
 export function dot64(a: Float32Array, b: Float32Array): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i] * b[i];

@@ -16,6 +16,7 @@ import { openGradEngine } from '../../src/engine/open.ts';
 import { findLogits } from '../../src/model/logits.ts';
 import { resolveEngine, type EngineName } from '../../src/engine/resolve.ts';
 import { AdamW, decayRank2 } from '../../src/engine/adamw.ts';
+import { maxRel } from '../model/vjp-helpers.ts';
 
 const ENGINES: EngineName[] = ['ort', 'tfjs'];
 
@@ -169,15 +170,7 @@ test('one AdamW step: ort and tfjs engines give the same loss, gradients, runnin
   const b = out.get('tfjs')!;
   assert.ok(Math.abs(a.loss - b.loss) <= 1e-5 * Math.abs(b.loss), `loss ${a.loss} vs ${b.loss}`);
   assert.deepEqual([...a.grads.keys()].sort(), [...b.grads.keys()].sort());
-  const rel = (p: Float32Array, q: Float32Array) => {
-    let num = 0;
-    let den = 0;
-    for (let i = 0; i < p.length; i++) {
-      num = Math.max(num, Math.abs(p[i] - q[i]));
-      den = Math.max(den, Math.abs(q[i]));
-    }
-    return num / Math.max(den, 1e-12);
-  };
+  const rel = maxRel;
   // A conv bias followed by train-mode BatchNorm has a zero gradient in exact arithmetic: both engines
   // give rounding noise there, which Adam's normalisation turns into ±lr steps of random sign
   // (harmless: BatchNorm removes the bias). Such tensors are compared in absolute terms and skipped
