@@ -9,7 +9,7 @@ import { onnx } from '../model/onnx-io.ts';
 import { EnergyGradOrt } from '../model/energy-grad-ort.ts';
 import { VjpOrt } from '../model/vjp-ort.ts';
 import { toWorkerError } from '../util/ts-worker.ts';
-import type { WorkerInit, WorkerRequest } from './ort-workers.ts';
+import { buffersOf, type WorkerInit, type WorkerRequest } from './ort-workers.ts';
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
@@ -51,9 +51,12 @@ port.on('message', (m: WorkerRequest) => {
         case 'vjpSoftmax':
           port.postMessage({ id: m.id, ok: await need(vjp, 'VJP').vjpSoftmax(m.x, m.batch, m.coef, m.target, m.opts) });
           return;
-        case 'energy':
-          port.postMessage({ id: m.id, ok: await need(energy, '∂E/∂x').energyAndGrad(m.x, m.batch) });
+        case 'energy': {
+          // energy and grad are arrays of this call's own: moved back, not copied
+          const r = await need(energy, '∂E/∂x').energyAndGrad(m.x, m.batch);
+          port.postMessage({ id: m.id, ok: r }, buffersOf(r.energy, r.grad));
           return;
+        }
         case 'close':
           await vjp?.dispose();
           await energy?.dispose();

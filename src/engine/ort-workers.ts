@@ -116,7 +116,11 @@ export class OrtWorkerPool {
     }
   }
 
-  /** Run one call on worker `i` (after sending it the weights it has not seen). */
+  /**
+   * Run one call on worker `i` (after sending it the weights it has not seen). The arrays of the
+   * call are moved to the worker, not copied: the caller passes arrays of its own (row-block copies)
+   * and must not use them afterwards.
+   */
   call<T>(i: number, req: WorkerCall): Promise<T> {
     const s = this.slots[i];
     if (this.closed) return Promise.reject(new Error('ort worker pool is closed'));
@@ -124,12 +128,12 @@ export class OrtWorkerPool {
     if (s.stale.size > 0) {
       const w = new Map([...s.stale].map((n) => [n, this.weights.get(n)!.slice()]));
       s.stale.clear();
-      s.worker.postMessage({ op: 'weights', w } satisfies WorkerRequest);
+      s.worker.postMessage({ op: 'weights', w } satisfies WorkerRequest, buffersOf(...w.values()));
     }
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       s.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      s.worker.postMessage({ ...req, id } as WorkerRequest);
+      s.worker.postMessage({ ...req, id } as WorkerRequest, buffersOf(...Object.values(req)));
     });
   }
 
@@ -148,6 +152,19 @@ export class OrtWorkerPool {
       }),
     );
   }
+}
+
+/**
+ * The distinct ArrayBuffers behind the whole-buffer Float32Arrays among `values`, to move with a
+ * postMessage instead of copying (a structured clone copies each array, and a subarray would drag
+ * its whole buffer along, so views into a larger buffer are left to be copied).
+ */
+export function buffersOf(...values: unknown[]): ArrayBuffer[] {
+  const out = new Set<ArrayBuffer>();
+  for (const v of values) {
+    if (v instanceof Float32Array && v.buffer instanceof ArrayBuffer && v.byteOffset === 0 && v.byteLength === v.buffer.byteLength) out.add(v.buffer);
+  }
+  return [...out];
 }
 
 function failSlot(slot: Slot, e: Error): void {

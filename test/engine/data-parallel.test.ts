@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { buildModel, defaultFrontEnd } from '../../src/model/builders/index.ts';
 import { VjpOrt } from '../../src/model/vjp-ort.ts';
 import { EnergyGradOrt } from '../../src/model/energy-grad-ort.ts';
-import { OrtWorkerPool, rowBlocks } from '../../src/engine/ort-workers.ts';
+import { OrtWorkerPool, buffersOf, rowBlocks } from '../../src/engine/ort-workers.ts';
 import { DataParallelEnergyGrad, DataParallelEngine } from '../../src/engine/data-parallel.ts';
 import { Rng } from '../../src/util/rng.ts';
 
@@ -112,5 +112,25 @@ test('train-mode calls run whole in-process (batch statistics of the whole batch
     await pool.dispose();
     await ref.dispose();
     await local.dispose();
+  }
+});
+
+test('calls move their row-block copies to the workers: the caller keeps its arrays, and views into larger buffers are copied, never moved', async () => {
+  const whole = new Float32Array(8);
+  const view = new Float32Array(new ArrayBuffer(64), 16, 4);
+  assert.deepEqual(buffersOf(whole, view, whole, 3, 'a', undefined, new Float64Array(2)), [whole.buffer]);
+  const pool = await OrtWorkerPool.create(proto, 2, { energy: { logitsName: 'logits', exampleShape: EX } });
+  try {
+    const eg = new DataParallelEnergyGrad(pool, EX);
+    const x = new Rng(2).fillNormal(new Float32Array(5 * PER));
+    const copy = Float32Array.from(x);
+    const a = await eg.energyAndGrad(x, 5);
+    const b = await eg.energyAndGrad(x, 5);
+    assert.equal(x.length, 5 * PER, "the caller's array is not detached");
+    assert.deepEqual(x, copy);
+    assert.deepEqual(a, b);
+    assert.equal(a.grad.length, 5 * PER);
+  } finally {
+    await pool.dispose();
   }
 });
