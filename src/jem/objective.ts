@@ -283,40 +283,39 @@ export async function jemLoss(
     // Without the E² term or the prior on this pass, and without logits to reuse, the energy term
     // is one 'softmax'-head run (no forward pass first); likewise for the samples below.
     const softData = w.l2 === 0 && !priorOnDataPass && !(b.targetLogits && energyOpts.bnMode === 'eval');
-    const rt = softData
-      ? await energySoftmaxTerm(engine, b.target, Bt, K, w.ebm, energyOpts).then((r) => {
-          eD = r.meanE;
-          eD2 = r.meanE2;
-          return r;
-        })
-      : await termGrad(engine, b.target, Bt, K, (logits) => {
-          const t = energyTermGrad(logits, Bt, K, w.ebm, w.l2);
-          eD = t.meanE;
-          eD2 = t.meanE2;
-          if (marginal && priorOnDataPass) {
-            const gm = marginalGrad(marginal, logits, Bt);
-            for (let i = 0; i < gm.length; i++) t.gLogits[i] += gm[i];
-          }
-          return { loss: 0, gLogits: t.gLogits };
-        }, energyOpts, b.targetLogits);
+    let rt: VjpResult;
+    if (softData) {
+      const r = await energySoftmaxTerm(engine, b.target, Bt, K, w.ebm, energyOpts);
+      [rt, eD, eD2] = [r, r.meanE, r.meanE2];
+    } else {
+      rt = await termGrad(engine, b.target, Bt, K, (logits) => {
+        const t = energyTermGrad(logits, Bt, K, w.ebm, w.l2);
+        eD = t.meanE;
+        eD2 = t.meanE2;
+        if (marginal && priorOnDataPass) {
+          const gm = marginalGrad(marginal, logits, Bt);
+          for (let i = 0; i < gm.length; i++) t.gLogits[i] += gm[i];
+        }
+        return { loss: 0, gLogits: t.gLogits };
+      }, energyOpts, b.targetLogits);
+    }
     bnStats = rt.bnStats;
     accumulate(energyGrads, restrict(rt.grads, ebmOnly));
     keep(priorOnDataPass ? 'eData+prior' : 'eData', rt.grads);
     let eS = 0;
     let eS2 = 0;
-    const rs =
-      w.l2 === 0
-        ? await energySoftmaxTerm(engine, b.samples, Bs, K, -w.ebm, energySampleOpts).then((r) => {
-            eS = r.meanE;
-            eS2 = r.meanE2;
-            return r;
-          })
-        : await engine.lossAndGrad(b.samples, Bs, (logits) => {
-            const t = energyTermGrad(logits, Bs, K, -w.ebm, w.l2);
-            eS = t.meanE;
-            eS2 = t.meanE2;
-            return { loss: 0, gLogits: t.gLogits };
-          }, energySampleOpts);
+    let rs: VjpResult;
+    if (w.l2 === 0) {
+      const r = await energySoftmaxTerm(engine, b.samples, Bs, K, -w.ebm, energySampleOpts);
+      [rs, eS, eS2] = [r, r.meanE, r.meanE2];
+    } else {
+      rs = await engine.lossAndGrad(b.samples, Bs, (logits) => {
+        const t = energyTermGrad(logits, Bs, K, -w.ebm, w.l2);
+        eS = t.meanE;
+        eS2 = t.meanE2;
+        return { loss: 0, gLogits: t.gLogits };
+      }, energySampleOpts);
+    }
     accumulate(energyGrads, restrict(rs.grads, ebmOnly));
     keep('eSamples', rs.grads);
     parts.eData = eD;
