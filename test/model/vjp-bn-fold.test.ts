@@ -91,3 +91,27 @@ test('folded eval-mode BatchNorm: logits, every gradient and ∂L/∂x equal the
   await folded.dispose();
   await plain.dispose();
 });
+
+test('with fixed Conv weights (BatchNorm affine trainable only) the BatchNorm is not folded, and its gradients equal the unfolded graph', async () => {
+  const g = await buildVjpGraph(model(false), { logitsName: 'logits', trainable: 'bn', bnMode: 'eval' });
+  const nodes = g.model.graph!.node ?? [];
+  // the forward Convs read the model's own weights, and the affine map reads their outputs
+  for (const [x, w] of [['x', 'w1'], ['r1', 'w2']]) assert.ok(nodes.some((n) => n.opType === 'Conv' && n.input![0] === x && n.input![1] === w), `forward Conv on '${x}' reads '${w}'`);
+  assert.ok(nodes.some((n) => (n.input ?? []).includes('c1')) && nodes.some((n) => (n.input ?? []).includes('c2')));
+  const opts = { logitsName: 'logits', trainable: 'bn' as const, bnMode: 'eval' as const, wantInputGrad: true, ...CPU };
+  const a = await VjpOrt.create(model(false), opts);
+  const b = await VjpOrt.create(model(true), opts);
+  assert.deepEqual((await a.trainableNames()).sort(), ['o1', 'o2', 's1', 's2']);
+  const rng = new Rng(5);
+  const B = 3;
+  const x = rng.fillNormal(new Float32Array(B * 3 * 10 * 7));
+  const gl = rng.fillNormal(new Float32Array(B * 5));
+  const ra = await a.vjp(x, B, gl, { bnMode: 'eval' });
+  const rb = await b.vjp(x, B, gl, { bnMode: 'eval' });
+  for (const [k, gb] of rb.grads) assert.ok(maxRel(ra.grads.get(k)!, gb) < 1e-5, k);
+  assert.ok(maxRel(ra.gradX!, rb.gradX!) < 1e-5);
+  const rel = await fdCheck(a, x, B, 'eval', 1);
+  assert.ok(rel <= 1e-2, `finite differences: rel ${rel}`);
+  await a.dispose();
+  await b.dispose();
+});

@@ -324,7 +324,7 @@ test("trainable 'all' leaves rank-0 initializers (an export's epsilons) fixed, o
   assert.ok(!tfjs.some((n) => scalars.some((s) => n.includes(s))), `${tfjs}`);
 });
 
-test('gradFor: a VJP restricted to some weights gives exactly their full-graph gradients, from a graph of its own', async () => {
+test('gradFor: a VJP restricted to some weights gives their full-graph gradients (to float rounding), from a graph of its own', async () => {
   const { buildModel } = await import('../../src/model/builders/index.ts');
   const { resolveTrainable } = await import('../../src/model/vjp-graph.ts');
   const m = buildModel('kws-cnn', {}, defaultFrontEnd('B1TF', { featDim: 40, numFrames: 98 }), DEFAULT_KWS_LABELS, 1);
@@ -341,7 +341,8 @@ test('gradFor: a VJP restricted to some weights gives exactly their full-graph g
     assert.deepEqual([...part.grads.keys()].sort(), [...bn].sort());
     assert.ok(full.grads.size > bn.size);
     for (const k of bn) assert.ok(relL2(part.grads.get(k)!, full.grads.get(k)!) < 1e-6, k);
-    assert.deepEqual(part.logits, full.logits);
+    // not bit-identical: with every weight trainable the Conv → BatchNorm pairs are folded (vjp-norm.ts), with the BatchNorm affine only they are not
+    assert.ok(relL2(part.logits, full.logits) < 1e-6);
     // the softmax head too
     const coef = Float32Array.from({ length: B }, () => 0.25);
     const target = new Float32Array(B * 12);
