@@ -69,27 +69,38 @@ test('eval-mode Conv → BatchNorm is one Conv on computed weights in the VJP gr
   assert.ok((u.model.graph!.node ?? []).some((n) => (n.input ?? []).includes('c1_id')));
 });
 
-test('folded eval-mode BatchNorm: logits, every gradient and ∂L/∂x equal the unfolded graph and finite differences', async () => {
-  const opts = { logitsName: 'logits', trainable: 'all' as const, bnMode: 'eval' as const, wantInputGrad: true, ...CPU };
-  const folded = await VjpOrt.create(model(false), opts);
-  const plain = await VjpOrt.create(model(true), opts);
-  assert.deepEqual((await folded.trainableNames()).sort(), ['b1', 'g1', 'gc', 'o1', 'o2', 's1', 's2', 'w1', 'w2']);
-  const rng = new Rng(3);
-  const B = 3;
-  const x = rng.fillNormal(new Float32Array(B * 3 * 10 * 7));
-  const gl = rng.fillNormal(new Float32Array(B * 5));
-  const a = await folded.vjp(x, B, gl, { bnMode: 'eval' });
-  const b = await plain.vjp(x, B, gl, { bnMode: 'eval' });
-  assert.ok(maxRel(a.logits, b.logits) < 1e-5, `logits ${maxRel(a.logits, b.logits)}`);
-  for (const [k, gb] of b.grads) {
-    const r = maxRel(a.grads.get(k)!, gb);
-    assert.ok(r < 1e-4, `${k}: rel ${r}`);
+/**
+ * The VJP of model(false) against model(true) (same parameters, nothing folded) for `trainable`:
+ * the trainable names, then logits, every gradient and ∂L/∂x to `tol`, and finite differences.
+ */
+async function matchesUnfolded(trainable: 'all' | 'bn', names: string[], seed: number, tol: number): Promise<void> {
+  const opts = { logitsName: 'logits', trainable, bnMode: 'eval' as const, wantInputGrad: true, ...CPU };
+  const a = await VjpOrt.create(model(false), opts);
+  const b = await VjpOrt.create(model(true), opts);
+  try {
+    assert.deepEqual((await a.trainableNames()).sort(), names);
+    const rng = new Rng(seed);
+    const B = 3;
+    const x = rng.fillNormal(new Float32Array(B * 3 * 10 * 7));
+    const gl = rng.fillNormal(new Float32Array(B * 5));
+    const ra = await a.vjp(x, B, gl, { bnMode: 'eval' });
+    const rb = await b.vjp(x, B, gl, { bnMode: 'eval' });
+    assert.ok(maxRel(ra.logits, rb.logits) < tol, `logits ${maxRel(ra.logits, rb.logits)}`);
+    for (const [k, gb] of rb.grads) {
+      const r = maxRel(ra.grads.get(k)!, gb);
+      assert.ok(r < tol, `${k}: rel ${r}`);
+    }
+    assert.ok(maxRel(ra.gradX!, rb.gradX!) < tol, `grad_x ${maxRel(ra.gradX!, rb.gradX!)}`);
+    const rel = await fdCheck(a, x, B, 'eval', 1);
+    assert.ok(rel <= 1e-2, `finite differences: rel ${rel}`);
+  } finally {
+    await a.dispose();
+    await b.dispose();
   }
-  assert.ok(maxRel(a.gradX!, b.gradX!) < 1e-4, `grad_x ${maxRel(a.gradX!, b.gradX!)}`);
-  const rel = await fdCheck(folded, x, B, 'eval', 1);
-  assert.ok(rel <= 1e-2, `finite differences: rel ${rel}`);
-  await folded.dispose();
-  await plain.dispose();
+}
+
+test('folded eval-mode BatchNorm: logits, every gradient and ∂L/∂x equal the unfolded graph and finite differences', async () => {
+  await matchesUnfolded('all', ['b1', 'g1', 'gc', 'o1', 'o2', 's1', 's2', 'w1', 'w2'], 3, 1e-4);
 });
 
 test('with fixed Conv weights (BatchNorm affine trainable only) the BatchNorm is not folded, and its gradients equal the unfolded graph', async () => {
@@ -98,20 +109,5 @@ test('with fixed Conv weights (BatchNorm affine trainable only) the BatchNorm is
   // the forward Convs read the model's own weights, and the affine map reads their outputs
   for (const [x, w] of [['x', 'w1'], ['r1', 'w2']]) assert.ok(nodes.some((n) => n.opType === 'Conv' && n.input![0] === x && n.input![1] === w), `forward Conv on '${x}' reads '${w}'`);
   assert.ok(nodes.some((n) => (n.input ?? []).includes('c1')) && nodes.some((n) => (n.input ?? []).includes('c2')));
-  const opts = { logitsName: 'logits', trainable: 'bn' as const, bnMode: 'eval' as const, wantInputGrad: true, ...CPU };
-  const a = await VjpOrt.create(model(false), opts);
-  const b = await VjpOrt.create(model(true), opts);
-  assert.deepEqual((await a.trainableNames()).sort(), ['o1', 'o2', 's1', 's2']);
-  const rng = new Rng(5);
-  const B = 3;
-  const x = rng.fillNormal(new Float32Array(B * 3 * 10 * 7));
-  const gl = rng.fillNormal(new Float32Array(B * 5));
-  const ra = await a.vjp(x, B, gl, { bnMode: 'eval' });
-  const rb = await b.vjp(x, B, gl, { bnMode: 'eval' });
-  for (const [k, gb] of rb.grads) assert.ok(maxRel(ra.grads.get(k)!, gb) < 1e-5, k);
-  assert.ok(maxRel(ra.gradX!, rb.gradX!) < 1e-5);
-  const rel = await fdCheck(a, x, B, 'eval', 1);
-  assert.ok(rel <= 1e-2, `finite differences: rel ${rel}`);
-  await a.dispose();
-  await b.dispose();
+  await matchesUnfolded('bn', ['o1', 'o2', 's1', 's2'], 5, 1e-5);
 });
